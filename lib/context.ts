@@ -1,0 +1,110 @@
+// One context per run: the merged pillar, the plugins, paths, the artifact list,
+// the masking logger and the zx shell that goes through it.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { loadPillar, type PillarInput } from '../pillar/loader.ts';
+import type { Tree } from '../pillar/merge.ts';
+import type { Pillar } from '../pillar/schema.ts';
+import { CREDENTIAL_ENV, Secrets } from '../pillar/secrets.ts';
+import type { Plugin } from '../plugins/api.ts';
+import { builtinPlugins } from '../plugins/builtin/index.ts';
+import { importPlugins, setupPlugins, type PluginRegistry } from '../plugins/host.ts';
+import { ArtifactList } from './artifacts.ts';
+import { maskError } from './errors.ts';
+import { parseFlags, type Flags } from './flags.ts';
+import { Logger, type LoggerOptions } from './logger.ts';
+import { createShell, type Shell } from './shell.ts';
+
+export interface Paths {
+  root: string;
+  /** Source cache, build cache, builder images state. */
+  cache: string;
+  dist: string;
+  /** package.dir: the packaged release files. */
+  release: string;
+  lock: string;
+}
+
+export interface Context {
+  cwd: string;
+  flags: Flags;
+  /** process.env with .env's values under it (the environment wins). */
+  env: NodeJS.ProcessEnv;
+  pillar: Pillar;
+  /** Pillar files merged, in order. */
+  pillarSources: string[];
+  secrets: Secrets;
+  plugins: PluginRegistry;
+  paths: Paths;
+  artifacts: ArtifactList;
+  log: Logger;
+  sh: Shell;
+}
+
+export interface ContextOptions {
+  cwd: string;
+  /** Command-line arguments (process.argv.slice(2) by default). */
+  argv?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  /** In-code pillar overrides, merged after the files. */
+  pillar?: readonly Tree[];
+  /** Plugins given in code, after the built-ins and before the pillar's. */
+  plugins?: readonly Plugin[];
+  logger?: LoggerOptions;
+  /** Task names of the kit, which plugins may not take. */
+  reservedTasks?: Iterable<string>;
+}
+
+/** The environment of a run: .env (dotenv) under the real environment. */
+export function loadEnv(cwd: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const file = join(cwd, '.env');
+  return existsSync(file) ? { ...parseDotenv(readFileSync(file)), ...env } : { ...env };
+}
+
+export function pillarInput(options: ContextOptions, flags: Flags, env: NodeJS.ProcessEnv): PillarInput {
+  return { cwd: resolve(options.cwd), files: flags.pillar, env, overrides: options.pillar };
+}
+
+export async function createContext(options: ContextOptions): Promise<Context> {
+  const cwd = resolve(options.cwd);
+  const flags = parseFlags(options.argv ?? process.argv.slice(2));
+  const env = loadEnv(cwd, options.env);
+  const log = new Logger({ level: flags.verbose ? 'verbose' : flags.quiet ? 'quiet' : 'info', ...options.logger });
+  // Mask credentials before anything can fail and print them.
+  for (const name of CREDENTIAL_ENV) log.addSecret(env[name]);
+  try {
+    return await loadContext(cwd, options, flags, env, log);
+  } catch (error) {
+    throw maskError(error, log);
+  }
+}
+
+async function loadContext(cwd: string, options: ContextOptions, flags: Flags, env: NodeJS.ProcessEnv, log: Logger): Promise<Context> {
+  const { pillar, sources } = await loadPillar(pillarInput(options, flags, env));
+  const secrets = new Secrets(pillar, env, log);
+  await secrets.registerKnown();
+  const plugins = await setupPlugins(
+    [
+      ...builtinPlugins.map((plugin) => ({ plugin, from: 'corpus-kit (built-in)' })),
+      ...(options.plugins ?? []).map((plugin) => ({ plugin, from: 'code' })),
+      ...(await importPlugins(pillar.plugins, cwd)),
+    ],
+    pillar,
+    options.reservedTasks ?? [],
+  );
+  const cache = env.CORPUS_KIT_CACHE ? resolve(cwd, env.CORPUS_KIT_CACHE) : join(cwd, '.cache');
+  return {
+    cwd,
+    flags,
+    env,
+    pillar,
+    pillarSources: sources,
+    secrets,
+    plugins,
+    paths: { root: cwd, cache, dist: join(cwd, 'dist'), release: resolve(cwd, pillar.package.dir), lock: join(cwd, 'corpus.lock.json') },
+    artifacts: new ArtifactList(),
+    log,
+    sh: createShell(log, { env, cwd }),
+  };
+}

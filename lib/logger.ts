@@ -1,0 +1,88 @@
+// The one logger every step and every zx command goes through. Every line it
+// writes passes mask(), which replaces each registered secret (and its URL- and
+// base64-encoded forms) with ***, so tokens and passwords never reach a log.
+export type LogLevel = 'quiet' | 'info' | 'verbose';
+
+export type Write = (text: string) => void;
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where log lines go (stderr by default). */
+  err?: Write;
+  /** Where a task's data output goes (stdout by default). */
+  out?: Write;
+}
+
+const MASK = '***';
+/** Shorter values would mask ordinary text; the schema refuses such secrets anyway. */
+const MIN_SECRET_LENGTH = 4;
+
+export class Logger {
+  readonly level: LogLevel;
+  readonly #err: Write;
+  readonly #out: Write;
+  readonly #secrets: Set<string>;
+  readonly #prefix: string;
+
+  constructor(options: LoggerOptions = {}, secrets = new Set<string>(), prefix = '') {
+    this.level = options.level ?? 'info';
+    this.#err = options.err ?? ((text) => process.stderr.write(text));
+    this.#out = options.out ?? ((text) => process.stdout.write(text));
+    this.#secrets = secrets;
+    this.#prefix = prefix;
+  }
+
+  /** A logger writing to the same places with the same secrets, lines prefixed. */
+  child(prefix: string): Logger {
+    return new Logger({ level: this.level, err: this.#err, out: this.#out }, this.#secrets, `${this.#prefix}${prefix} `);
+  }
+
+  addSecret(value: string | null | undefined): void {
+    if (!value || value.length < MIN_SECRET_LENGTH) return;
+    for (const form of [value, encodeURIComponent(value), Buffer.from(value).toString('base64')]) this.#secrets.add(form);
+  }
+
+  mask(text: string): string {
+    let masked = text;
+    // Longest first, so a secret that contains another is masked whole.
+    for (const secret of [...this.#secrets].sort((a, b) => b.length - a.length)) {
+      if (masked.includes(secret)) masked = masked.split(secret).join(MASK);
+    }
+    return masked;
+  }
+
+  get verbose(): boolean {
+    return this.level === 'verbose';
+  }
+
+  info(message: string): void {
+    if (this.level !== 'quiet') this.#line(message);
+  }
+
+  warn(message: string): void {
+    this.#line(`warning: ${message}`);
+  }
+
+  error(message: string): void {
+    this.#line(`error: ${message}`);
+  }
+
+  debug(message: string): void {
+    if (this.verbose) this.#line(message);
+  }
+
+  /** Raw text for the log stream (already line-shaped), masked. */
+  write(text: string): void {
+    this.#err(this.mask(text));
+  }
+
+  /** A task's data output (pillar:show, pins:outdated...), masked. */
+  print(text: string): void {
+    this.#out(this.mask(text.endsWith('\n') ? text : `${text}\n`));
+  }
+
+  #line(message: string): void {
+    const lines = message.split('\n').map((line) => `${this.#prefix}${line}`);
+    this.#err(this.mask(`${lines.join('\n')}\n`));
+  }
+}

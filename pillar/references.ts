@@ -1,0 +1,82 @@
+// `{key}` references inside pillar strings, resolved after the merge. A reference
+// names a dotted key path holding a scalar; cycles and unknown keys are problems.
+import { didYouMean } from '../lib/suggest.ts';
+import { isMapping, type Tree } from './merge.ts';
+import { describeValue, joinPath, type Problem } from './problems.ts';
+
+const REFERENCE = /\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\}/g;
+
+/** Placeholders the build step fills in, left alone under binaries.*.build. */
+const BUILD_PLACEHOLDERS = new Set(['version', 'commit']);
+const isBuildString = (path: string) => /^binaries\.[^.]+\.build\./.test(path);
+
+function lookup(tree: Tree, path: string): unknown {
+  let node: unknown = tree;
+  for (const key of path.split('.')) {
+    if (!isMapping(node) || !Object.hasOwn(node, key)) return undefined;
+    node = node[key];
+  }
+  return node;
+}
+
+function keyPaths(tree: Tree, base = ''): string[] {
+  return Object.entries(tree).flatMap(([key, value]) => {
+    const path = joinPath(base, key);
+    return isMapping(value) ? [path, ...keyPaths(value, path)] : [path];
+  });
+}
+
+export function resolveReferences(tree: Tree): { tree: Tree; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const resolved = new Map<string, string>();
+  const failed = new Set<string>();
+  let allPaths: string[] | undefined;
+
+  // Resolves the string at `path`; `stack` is the chain of paths being resolved.
+  const resolveString = (path: string, text: string, stack: string[]): string | undefined => {
+    const done = resolved.get(path);
+    if (done !== undefined) return done;
+    if (failed.has(path)) return undefined;
+    if (stack.includes(path)) {
+      const cycle = [...stack.slice(stack.indexOf(path)), path];
+      problems.push({ path, expected: 'references without a cycle', given: cycle.map((p) => `{${p}}`).join(' -> ') });
+      cycle.forEach((p) => failed.add(p));
+      return undefined;
+    }
+    let ok = true;
+    const result = text.replace(REFERENCE, (whole, name: string) => {
+      if (isBuildString(path) && BUILD_PLACEHOLDERS.has(name)) return whole;
+      const target = lookup(tree, name);
+      if (target === undefined) {
+        allPaths ??= keyPaths(tree);
+        problems.push({ path, expected: 'a reference to an existing key', given: describeValue(text), hint: `unknown key {${name}}${didYouMean(name, allPaths) ? `, ${didYouMean(name, allPaths)}` : ''}` });
+        ok = false;
+        return whole;
+      }
+      if (typeof target === 'string') {
+        const value = resolveString(name, target, [...stack, path]);
+        if (value === undefined) ok = false;
+        return value ?? whole;
+      }
+      if (typeof target === 'number' || typeof target === 'boolean') return String(target);
+      problems.push({ path, expected: 'a reference to a string, number or boolean', given: describeValue(text), hint: `{${name}} is ${describeValue(target)}` });
+      ok = false;
+      return whole;
+    });
+    if (!ok) {
+      failed.add(path);
+      return undefined;
+    }
+    resolved.set(path, result);
+    return result;
+  };
+
+  const walk = (node: unknown, path: string): unknown => {
+    if (typeof node === 'string') return resolveString(path, node, []) ?? node;
+    if (Array.isArray(node)) return node.map((item, i) => walk(item, joinPath(path, i)));
+    if (isMapping(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, joinPath(path, k))]));
+    return node;
+  };
+  const out = walk(tree, '') as Tree;
+  return { tree: out, problems };
+}

@@ -1,0 +1,80 @@
+// Secrets of the pillar: literals, `{env: NAME}` (environment or .env), or null:
+// generated once, stored under {data_root}/secrets/ with mode 0600 and reused
+// on every later run. Every value known is registered with the logger's mask.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../lib/logger.ts';
+import type { Pillar } from './schema.ts';
+
+export type SecretValue = null | string | { env: string };
+
+/** Environment variables that hold credentials whatever the pillar says. */
+export const CREDENTIAL_ENV = ['GITHUB_TOKEN', 'GH_TOKEN', 'GH_PASSWORD'] as const;
+
+export class Secrets {
+  readonly #pillar: Pillar;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #log: Logger;
+
+  constructor(pillar: Pillar, env: NodeJS.ProcessEnv, log: Logger) {
+    this.#pillar = pillar;
+    this.#env = env;
+    this.#log = log;
+  }
+
+  /** Key path → declared value of every secret of the pillar. */
+  declared(): Map<string, SecretValue> {
+    return new Map(Object.entries(this.#pillar.users).map(([name, user]) => [`users.${name}.password`, user.password as SecretValue]));
+  }
+
+  get dir(): string {
+    return join(this.#pillar.data_root, 'secrets');
+  }
+
+  /** Masks every secret value that exists now, without generating any. */
+  async registerKnown(): Promise<void> {
+    for (const name of CREDENTIAL_ENV) this.#log.addSecret(this.#env[name]);
+    for (const [path, value] of this.declared()) {
+      if (typeof value === 'string') this.#log.addSecret(value);
+      else if (value === null) this.#log.addSecret(await this.#readStored(path));
+      else this.#log.addSecret(this.#env[value.env]);
+    }
+  }
+
+  /** The value of the secret at `path`, generating and storing it if declared null. */
+  async get(path: string): Promise<string> {
+    const declared = this.declared();
+    if (!declared.has(path)) throw new Error(`${path}: not a secret of this pillar (secrets: ${[...declared.keys()].join(', ')})`);
+    const value = declared.get(path)!;
+    const resolved = typeof value === 'string' ? value : value === null ? await this.#generated(path) : this.#env[value.env];
+    if (!resolved) throw new Error(`${path}: expected the environment variable ${(value as { env: string }).env} to be set (in the environment or .env)`);
+    this.#log.addSecret(resolved);
+    return resolved;
+  }
+
+  async #readStored(path: string): Promise<string | undefined> {
+    try {
+      return (await readFile(join(this.dir, path), 'utf8')).trim() || undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async #generated(path: string): Promise<string> {
+    const stored = await this.#readStored(path);
+    if (stored) return stored;
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const value = randomBytes(24).toString('base64url');
+    // 'wx': two concurrent first runs must not both write; the loser reads the winner's value.
+    try {
+      await writeFile(join(this.dir, path), `${value}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await this.#readStored(path))!;
+      throw error;
+    }
+    await chmod(join(this.dir, path), 0o600);
+    return value;
+  }
+}

@@ -1,0 +1,11 @@
+// Where the stack's rendered configuration and installed binaries live.
+import { join } from 'node:path';
+import type { Pillar } from '../../pillar/schema.ts';
+
+export const etcDir = (pillar: Pillar) => join(pillar.data_root, 'etc');
+export const etcFile = (pillar: Pillar, ...parts: string[]) => join(etcDir(pillar), ...parts);
+
+/** The binary a built-in runs: binaries.<name>.path when set, else the image's install location. */
+export function binaryPath(pillar: Pillar, name: string): string {
+  return pillar.binaries[name]?.path ?? `/usr/local/bin/${name}`;
+}

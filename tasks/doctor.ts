@@ -1,0 +1,83 @@
+// doctor: one OK/FAIL line per prerequisite, each FAIL with the fix to apply.
+// It reports whether a token is set, never its value.
+import { readFile } from 'node:fs/promises';
+import type { Context } from '../lib/context.ts';
+import { UserError } from '../lib/errors.ts';
+import { defineTask } from './task.ts';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+async function commandVersion(ctx: Context, command: string[]): Promise<string | undefined> {
+  const out = await ctx.sh({ nothrow: true, timeout: '20s' })`${command}`;
+  return out.exitCode === 0 ? out.stdout.trim().split('\n')[0] : undefined;
+}
+
+async function editorGroup(ctx: Context): Promise<Check> {
+  const { group, gid } = ctx.pillar.editor;
+  const groups = await readFile('/etc/group', 'utf8');
+  const entry = groups.split('\n').map((line) => line.split(':')).find((fields) => fields[0] === group);
+  const fix = `groupadd -g ${gid} ${group} && gpasswd -a "$(whoami)" ${group}`;
+  if (!entry) return { name: 'editor group', ok: false, detail: `group "${group}" does not exist`, fix };
+  if (Number(entry[2]) !== gid) {
+    return { name: 'editor group', ok: false, detail: `group "${group}" has gid ${entry[2]}, the pillar says ${gid}`, fix: `groupmod -g ${gid} ${group} (or set editor.gid: ${entry[2]})` };
+  }
+  return { name: 'editor group', ok: true, detail: `${group} (gid ${gid})` };
+}
+
+function githubToken(ctx: Context): Check {
+  const name = ['GITHUB_TOKEN', 'GH_TOKEN'].find((n) => ctx.env[n]);
+  const needed = ctx.pillar.publish.target === 'github';
+  if (ctx.env.GH_USER || ctx.env.GH_PASSWORD) {
+    return { name: 'GitHub token', ok: false, detail: 'GH_USER/GH_PASSWORD are set: GitHub no longer accepts passwords for the API', fix: 'create a fine-grained token with contents: write, export GITHUB_TOKEN, unset GH_PASSWORD' };
+  }
+  if (name) return { name: 'GitHub token', ok: true, detail: `${name} is set` };
+  return needed
+    ? { name: 'GitHub token', ok: false, detail: 'neither GITHUB_TOKEN nor GH_TOKEN is set (publish.target is github)', fix: 'export GITHUB_TOKEN=<token> or put it in .env' }
+    : { name: 'GitHub token', ok: true, detail: 'not set (not needed: publish.target is local)' };
+}
+
+async function pins(ctx: Context): Promise<Check> {
+  let lock: Record<string, { ref?: string }> = {};
+  try {
+    lock = (JSON.parse(await readFile(ctx.paths.lock, 'utf8')) as { binaries?: typeof lock }).binaries ?? {};
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      return { name: 'pins', ok: false, detail: `${ctx.paths.lock}: ${(error as Error).message}`, fix: 'delete it and run `gulp fetch` to write it again' };
+    }
+  }
+  const entries = Object.entries(ctx.pillar.binaries).filter(([, b]) => b.enabled !== false && !b.path);
+  const moved = entries.filter(([name, b]) => lock[name] && lock[name].ref !== b.source.ref).map(([name, b]) => `${name} ${lock[name]!.ref} -> ${b.source.ref}`);
+  if (moved.length > 0) return { name: 'pins', ok: false, detail: `pillar pins differ from corpus.lock.json: ${moved.join(', ')}`, fix: 'run `gulp fetch` to re-lock' };
+  return { name: 'pins', ok: true, detail: entries.map(([name, b]) => `${name}@${b.source.ref}`).join(', ') || 'no binaries to build' };
+}
+
+export const doctorTask = defineTask({
+  name: 'doctor',
+  description: 'Check docker, git, xz, the editor group, tokens (never printed) and pins',
+  async run(ctx) {
+    const engine = ctx.pillar.engine;
+    const server = await commandVersion(ctx, [engine, 'version', '--format', '{{.Server.Version}}']);
+    const git = await commandVersion(ctx, ['git', '--version']);
+    const xz = await commandVersion(ctx, ['xz', '--version']);
+    const checks: Check[] = [
+      server
+        ? { name: 'container engine', ok: true, detail: `${engine} daemon ${server}${ctx.env.DOCKER_HOST ? ` at ${ctx.env.DOCKER_HOST}` : ''}` }
+        : { name: 'container engine', ok: false, detail: `no ${engine} daemon answers`, fix: 'apt-get install docker.io, then start dockerd (systemctl start docker) or set DOCKER_HOST' },
+      git ? { name: 'git', ok: true, detail: git } : { name: 'git', ok: false, detail: 'git not found', fix: 'apt-get install git' },
+      xz ? { name: 'xz', ok: true, detail: xz } : { name: 'xz', ok: false, detail: 'xz not found', fix: 'apt-get install xz-utils' },
+      await editorGroup(ctx),
+      githubToken(ctx),
+      await pins(ctx),
+    ];
+    for (const check of checks) {
+      ctx.log.print(`${check.ok ? 'OK  ' : 'FAIL'} ${check.name}: ${check.detail}${check.fix ? `\n     fix: ${check.fix}` : ''}`);
+    }
+    const failed = checks.filter((c) => !c.ok);
+    if (failed.length > 0) throw new UserError(`doctor: ${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => c.name).join(', ')}`);
+  },
+});

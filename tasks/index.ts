@@ -1,0 +1,80 @@
+// The task factory: gulp task functions (displayName, description, flags) for
+// this repository's gulpfile and for any other project's. Each run builds its
+// own context; every error leaving a task is masked.
+import { resolve } from 'node:path';
+import type { TaskFunction } from 'undertaker';
+import { createContext, type Context, type ContextOptions } from '../lib/context.ts';
+import { maskError } from '../lib/errors.ts';
+import { Logger } from '../lib/logger.ts';
+import type { TaskSpec } from '../plugins/api.ts';
+import { doctorTask } from './doctor.ts';
+import { pillarTasks } from './pillar.ts';
+import { flagHelp, type KitTask } from './task.ts';
+
+export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
+
+export type GulpTask = TaskFunction & { displayName: string; description: string; flags: Record<string, string> };
+
+/** Every task of the kit, in the order `gulp --tasks` lists them. */
+export const kitTasks: readonly KitTask[] = [...pillarTasks, doctorTask];
+
+function gulpTask(name: string, description: string, flags: Record<string, string>, run: () => Promise<void>): GulpTask {
+  return Object.assign(run, { displayName: name, description, flags });
+}
+
+/**
+ * Plugin tasks must be known when gulp lists tasks, before any task runs, so the
+ * plugins are set up once at load time. A pillar that does not load hides them,
+ * and says so on stderr; running any kit task then reports every problem.
+ */
+async function pluginTasks(options: CreateTasksOptions, reservedTasks: string[]): Promise<TaskSpec[]> {
+  try {
+    const ctx = await createContext({ ...options, reservedTasks });
+    return ctx.plugins.tasks.map((t) => t.value);
+  } catch (error) {
+    const log = new Logger(options.logger);
+    log.warn(`plugin tasks are not listed: ${log.mask((error as Error).message.split('\n')[0] ?? '')} (run \`gulp pillar:check\`)`);
+    return [];
+  }
+}
+
+export async function createTasks(options: CreateTasksOptions): Promise<Record<string, GulpTask>> {
+  const reservedTasks = kitTasks.map((t) => t.name);
+  const run = async (body: (ctx: Context) => Promise<void>) => {
+    const ctx = await createContext({ ...options, reservedTasks });
+    try {
+      await body(ctx);
+    } catch (error) {
+      throw maskError(error, ctx.log);
+    }
+  };
+  const tasks: Record<string, GulpTask> = {};
+  for (const task of kitTasks) {
+    tasks[task.name] = gulpTask(task.name, task.description, flagHelp(task.flags), task.bare
+      ? async () => {
+          const log = new Logger(options.logger);
+          try {
+            await task.run({ cwd: resolve(options.cwd), log });
+          } catch (error) {
+            throw maskError(error, log);
+          }
+        }
+      : () => run((ctx) => task.run(ctx)));
+  }
+  for (const spec of await pluginTasks(options, reservedTasks)) {
+    if (tasks[spec.name]) continue; // the duplicate is reported when a task runs
+    tasks[spec.name] = gulpTask(spec.name, spec.description, { ...flagHelp(), ...spec.flags }, () =>
+      run(async (ctx) => {
+        const registered = ctx.plugins.tasks.find((t) => t.value.name === spec.name);
+        if (!registered) throw new Error(`task ${spec.name}: its plugin did not register it with this pillar`);
+        await registered.value.run(ctx);
+      }),
+    );
+  }
+  return tasks;
+}
+
+/** Registers the tasks with the caller's gulp instance (the one gulp-cli loaded). */
+export function registerTasks(gulp: { task(name: string, fn: TaskFunction): void }, tasks: Record<string, GulpTask>): void {
+  for (const [name, fn] of Object.entries(tasks)) gulp.task(name, fn);
+}
