@@ -50,7 +50,7 @@ export async function createTasks(options: CreateTasksOptions): Promise<Record<s
   };
   const tasks: Record<string, GulpTask> = {};
   for (const task of kitTasks) {
-    tasks[task.name] = gulpTask(task.name, task.description, flagHelp(task.flags), task.bare
+    tasks[task.name] = gulpTask(task.name, task.description, flagHelp(task.flags, task.bare), task.bare
       ? async () => {
           const log = new Logger(options.logger);
           try {

@@ -28,8 +28,8 @@ export function defineTask(task: KitTask): KitTask {
 }
 
 /** gulp's flag map for a task: "--flag": "help". */
-export function flagHelp(flags: readonly FlagName[] = []): Record<string, string> {
-  const names: FlagName[] = ['pillar', ...flags, 'verbose'];
+export function flagHelp(flags: readonly FlagName[] = [], bare = false): Record<string, string> {
+  const names: FlagName[] = bare ? [...flags] : ['pillar', ...flags, 'verbose'];
   return Object.fromEntries(names.map((name) => {
     const [flag, help] = FLAG_HELP[name].split(': ', 2) as [string, string];
     return [flag, help];
