@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Everything corpus-kit needs on a fresh Debian machine (run as root): the
+# Debian packages, a docker daemon when none answers, and the npm dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(docker.io debootstrap git xz-utils curl ca-certificates nginx supervisor redis-server docker-registry apache2-utils)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+  echo "setup: starting dockerd"
+  # No bridge and no iptables: the kit's containers use --network none or --network host.
+  nohup dockerd --bridge=none --iptables=false --ip6tables=false >/tmp/corpus-kit-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker version --format 'setup: dockerd {{.Server.Version}} is up' || { tail -20 /tmp/corpus-kit-dockerd.log; exit 1; }
+fi
+
+npm ci --no-audit --no-fund
