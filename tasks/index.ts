@@ -13,7 +13,7 @@ import { flagHelp, type KitTask } from './task.ts';
 
 export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
 
-export type GulpTask = TaskFunction & { displayName: string; description: string; flags: Record<string, string> };
+export type GulpTask = (() => Promise<void>) & { displayName: string; description: string; flags: Record<string, string> };
 
 /** Every task of the kit, in the order `gulp --tasks` lists them. */
 export const kitTasks: readonly KitTask[] = [...pillarTasks, doctorTask];

@@ -1,0 +1,78 @@
+// doctor: one OK/FAIL line per prerequisite, each FAIL with its fix, a non-zero
+// result when anything fails, and tokens reported as set, never shown.
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTasks } from '../index.ts';
+import { requireCommands } from './helpers/prerequisites.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+requireCommands('docker', 'git', 'xz');
+
+/** A group that exists on this machine (gid 0 is not a valid editor gid), with its real gid. */
+const [GROUP, GID] = ((fields) => [fields[0]!, Number(fields[2])] as const)(
+  readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).find((f) => Number(f[2]) > 0)!,
+);
+
+async function doctor(t: Parameters<typeof tempDir>[0], pillar: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
+  const cwd = await tempDir(t);
+  let out = '';
+  let err = '';
+  const tasks = await createTasks({
+    cwd,
+    argv: [],
+    env: { PATH: process.env.PATH, ...env },
+    pillar: [{ data_root: join(cwd, 'data'), ...pillar }],
+    logger: { out: (s) => void (out += s), err: (s) => void (err += s) },
+  });
+  const error = await tasks.doctor!().then(() => undefined, (e: Error) => e);
+  return { cwd, out, err, error };
+}
+
+test('all OK: engine, git, xz, editor group with its gid, token set but not shown, pins', async (t) => {
+  const token = 'ghp_doctorTokenValue1234567890';
+  const run = await doctor(t, { editor: { group: GROUP, gid: GID } }, { GITHUB_TOKEN: token });
+  t.is(run.error, undefined, run.out + run.err);
+  for (const name of ['container engine', 'git', 'xz', 'editor group', 'GitHub token', 'pins']) t.regex(run.out, new RegExp(`^OK +${name}: `, 'm'));
+  t.regex(run.out, /GitHub token: GITHUB_TOKEN is set/);
+  t.false((run.out + run.err).includes(token));
+});
+
+test('a missing editor group fails with the groupadd fix, naming the gid', async (t) => {
+  const run = await doctor(t, { editor: { group: 'nosuchgroupxyz', gid: 65753 } });
+  t.regex(run.out, /^FAIL editor group: group "nosuchgroupxyz" does not exist\n +fix: groupadd -g 65753 nosuchgroupxyz/m);
+  t.regex(run.error?.message ?? '', /1 check failed: editor group/);
+});
+
+test('an editor group with another gid fails and says both gids', async (t) => {
+  const run = await doctor(t, { editor: { group: GROUP, gid: 65753 } });
+  t.regex(run.out, new RegExp(`^FAIL editor group: group "${GROUP}" has gid ${GID}, the pillar says 65753`, 'm'));
+});
+
+test('GH_USER/GH_PASSWORD fail with the token explanation, the password never shown', async (t) => {
+  const password = 'hunter2-old-password';
+  const run = await doctor(t, { editor: { group: GROUP, gid: GID } }, { GH_USER: 'someone', GH_PASSWORD: password });
+  t.regex(run.out, /^FAIL GitHub token: GH_USER\/GH_PASSWORD are set/m);
+  t.false((run.out + run.err + (run.error?.stack ?? '')).includes(password));
+});
+
+test('a github target without a token fails with the fix', async (t) => {
+  const run = await doctor(t, { editor: { group: GROUP, gid: GID }, publish: { target: 'github' } });
+  t.regex(run.out, /^FAIL GitHub token: neither GITHUB_TOKEN nor GH_TOKEN is set \(publish.target is github\)\n +fix: export GITHUB_TOKEN/m);
+});
+
+test('pins that differ from corpus.lock.json fail with the re-lock fix', async (t) => {
+  const cwd = await tempDir(t);
+  await writeFile(join(cwd, 'corpus.lock.json'), JSON.stringify({ binaries: { registry: { ref: 'v2.8.2', commit: 'a'.repeat(40) } } }));
+  let out = '';
+  const tasks = await createTasks({
+    cwd,
+    argv: [],
+    env: { PATH: process.env.PATH },
+    pillar: [{ data_root: join(cwd, 'data'), editor: { group: GROUP, gid: GID } }],
+    logger: { out: (s) => void (out += s), err: () => {} },
+  });
+  await t.throwsAsync(tasks.doctor!(), { message: /pins/ });
+  t.regex(out, /^FAIL pins: pillar pins differ from corpus.lock.json: registry v2.8.2 -> v2.8.3/m);
+});
