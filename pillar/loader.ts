@@ -6,12 +6,12 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { deepMerge, isMapping, originOf, type Tree } from './merge.ts';
-import { PillarError, type Problem } from './problems.ts';
+import { PillarError, joinPath, type Problem } from './problems.ts';
 import { resolveReferences } from './references.ts';
 import { PillarSchema, type Pillar } from './schema.ts';
-import { validate } from './validate.ts';
+import { isChoice, secretRoot, validate } from './validate.ts';
 
 export const DEFAULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'defaults.yml');
 /** Larger pillar files are refused: a pillar is configuration, not data. */
@@ -55,9 +55,18 @@ export async function readPillarFile(file: string): Promise<{ tree?: Tree; probl
     return problem('a readable pillar file', (error as NodeJS.ErrnoException).code ?? String(error));
   }
   if (size > MAX_PILLAR_BYTES) return problem(`a pillar file of at most ${MAX_PILLAR_BYTES} bytes`, `${size} bytes`);
-  const doc = parseDocument(await readFile(file, 'utf8'), { uniqueKeys: true, prettyErrors: true });
+  const text = await readFile(file, 'utf8');
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
-    return { problems: doc.errors.map((e) => ({ path: '', file, expected: 'valid YAML', given: e.message.split('\n')[0] ?? e.code })) };
+    // A duplicate key is named by its key path, which the YAML message lacks.
+    const duplicates = doc.errors.some((e) => e.code === 'DUPLICATE_KEY') ? duplicateKeys(parseDocument(text, { uniqueKeys: false })) : [];
+    return {
+      problems: [
+        ...duplicates.map((path) => ({ path, file, expected: 'each key once in a mapping', given: `key "${path.split('.').pop()}" more than once` })),
+        ...doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY' || duplicates.length === 0)
+          .map((e) => ({ path: '', file, expected: 'valid YAML', given: e.message.split('\n')[0] ?? e.code })),
+      ],
+    };
   }
   let tree: unknown;
   try {
@@ -70,30 +79,59 @@ export async function readPillarFile(file: string): Promise<{ tree?: Tree; probl
   return { tree, problems: [] };
 }
 
+/** Key paths given twice in one mapping. */
+function duplicateKeys(doc: Document): string[] {
+  const found: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
+        const keyPath = joinPath(path, key);
+        if (seen.has(key)) found.push(keyPath);
+        seen.add(key);
+        walk(pair.value, keyPath);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, joinPath(path, i)));
+    }
+  };
+  walk(doc.contents, '');
+  return found;
+}
+
 /** Merges and resolves without the schema check (for reading `plugins:` early). */
 export async function mergePillar(input: PillarInput): Promise<{ tree: Tree; sources: string[]; problems: Problem[]; origins: Map<string, string> }> {
   const sources = pillarFiles(input);
   const origins = new Map<string, string>();
   const problems: Problem[] = [];
   let tree: Tree = {};
+  const replaces = (path: string) => isChoice(PillarSchema, path);
   for (const file of sources) {
     const read = await readPillarFile(file);
     problems.push(...read.problems);
-    if (read.tree) tree = deepMerge(tree, read.tree, file, origins);
+    if (read.tree) tree = deepMerge(tree, read.tree, file, origins, '', replaces);
   }
-  for (const [i, override] of (input.overrides ?? []).entries()) tree = deepMerge(tree, override, `overrides[${i}]`, origins);
+  for (const [i, override] of (input.overrides ?? []).entries()) tree = deepMerge(tree, override, `overrides[${i}]`, origins, '', replaces);
   return { tree, sources, problems, origins };
 }
 
 export async function loadPillar(input: PillarInput): Promise<LoadedPillar> {
   const merged = await mergePillar(input);
   if (merged.problems.length > 0) throw new PillarError(merged.problems);
-  const { tree, problems: referenceProblems } = resolveReferences(merged.tree);
-  const referenced = new Set(referenceProblems.map((p) => p.path));
-  const problems = [...referenceProblems, ...validate(PillarSchema, tree).filter((p) => !referenced.has(p.path))].map((p) => ({
+  const resolved = resolveReferences(merged.tree, (path) => secretRoot(PillarSchema, path) !== undefined);
+  const checked = validate(PillarSchema, resolved.tree);
+  const own = new Set([...resolved.problems, ...checked].map((p) => p.path));
+  const uses = (path: string) => resolved.uses.get(path) ?? [];
+  // A value that could not be resolved, or was built from a key with a problem
+  // of its own, adds nothing: the root cause is reported once.
+  const derived = checked
+    .filter((p) => !resolved.failed.has(p.path) && !uses(p.path).some((name) => own.has(name)))
+    .map((p) => (uses(p.path).length > 0 ? { ...p, hint: [p.hint, `built from ${uses(p.path).map((n) => `{${n}}`).join(', ')}`].filter(Boolean).join('; ') } : p));
+  const problems = [...resolved.problems, ...derived].map((p) => ({
     ...p,
     file: p.file ?? originOf(merged.origins, p.path),
   }));
   if (problems.length > 0) throw new PillarError(problems);
-  return { pillar: tree as Pillar, sources: merged.sources };
+  return { pillar: resolved.tree as Pillar, sources: merged.sources };
 }

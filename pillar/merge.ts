@@ -8,15 +8,35 @@ export function isMapping(value: unknown): value is Tree {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function deepMerge(base: Tree, over: Tree, file: string, origins: Map<string, string>, path = ''): Tree {
-  const merged: Tree = { ...base };
+/** Sets an own property, even one named `__proto__` (which plain assignment would turn into a prototype change). */
+function setOwn(tree: Tree, key: string, value: unknown): void {
+  Object.defineProperty(tree, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Merges `over` into `base`. `replaces(path)` names mappings that are one of
+ * several shapes ({recipe: ...} or {image: ...}): those are replaced whole,
+ * since merging one shape into another would hold both.
+ */
+export function deepMerge(
+  base: Tree,
+  over: Tree,
+  file: string,
+  origins: Map<string, string>,
+  path = '',
+  replaces: (path: string) => boolean = () => false,
+): Tree {
+  const merged: Tree = {};
+  for (const [key, value] of Object.entries(base)) setOwn(merged, key, value);
   for (const [key, value] of Object.entries(over)) {
     const keyPath = joinPath(path, key);
-    const current = merged[key];
-    if (isMapping(current) && isMapping(value)) {
-      merged[key] = deepMerge(current, value, file, origins, keyPath);
+    const current = Object.hasOwn(merged, key) ? merged[key] : undefined;
+    if (isMapping(current) && isMapping(value) && !replaces(keyPath)) {
+      setOwn(merged, key, deepMerge(current, value, file, origins, keyPath, replaces));
     } else {
-      merged[key] = value;
+      setOwn(merged, key, value);
+      // The whole value is this file's now: forget where replaced keys below came from.
+      for (const known of origins.keys()) if (known.startsWith(`${keyPath}.`)) origins.delete(known);
       origins.set(keyPath, file);
     }
   }

@@ -26,8 +26,23 @@ function keyPaths(tree: Tree, base = ''): string[] {
   });
 }
 
-export function resolveReferences(tree: Tree): { tree: Tree; problems: Problem[] } {
+export interface Resolved {
+  tree: Tree;
+  problems: Problem[];
+  /** Paths whose strings could not be resolved (their problem, or a referenced key's, is reported). */
+  failed: Set<string>;
+  /** Path → the key paths its string referenced, for messages about derived values. */
+  uses: Map<string, string[]>;
+}
+
+/**
+ * Resolves `{key}` references. Strings at secret paths (`isSecret`) are left as
+ * they are — a password may hold braces — and may not be referenced, so a
+ * secret never lands in an ordinary value that is shown.
+ */
+export function resolveReferences(tree: Tree, isSecret: (path: string) => boolean = () => false): Resolved {
   const problems: Problem[] = [];
+  const uses = new Map<string, string[]>();
   const resolved = new Map<string, string>();
   const failed = new Set<string>();
   let allPaths: string[] | undefined;
@@ -46,10 +61,18 @@ export function resolveReferences(tree: Tree): { tree: Tree; problems: Problem[]
     let ok = true;
     const result = text.replace(REFERENCE, (whole, name: string) => {
       if (isBuildString(path) && BUILD_PLACEHOLDERS.has(name)) return whole;
+      uses.set(path, [...(uses.get(path) ?? []), name]);
+      if (isSecret(name)) {
+        problems.push({ path, expected: 'a reference to a key that is not a secret', given: describeValue(text), hint: `{${name}} is a secret; use {env: NAME} or a secret of its own` });
+        ok = false;
+        return whole;
+      }
       const target = lookup(tree, name);
       if (target === undefined) {
         allPaths ??= keyPaths(tree);
-        problems.push({ path, expected: 'a reference to an existing key', given: describeValue(text), hint: `unknown key {${name}}${didYouMean(name, allPaths) ? `, ${didYouMean(name, allPaths)}` : ''}` });
+        const suggestion = didYouMean(name, allPaths);
+        const build = isBuildString(path) ? '; only {version} and {commit} are filled in at build time' : '';
+        problems.push({ path, expected: 'a reference to an existing key', given: describeValue(text), hint: `unknown key {${name}}${suggestion ? `, ${suggestion}` : ''}${build}` });
         ok = false;
         return whole;
       }
@@ -59,7 +82,7 @@ export function resolveReferences(tree: Tree): { tree: Tree; problems: Problem[]
         return value ?? whole;
       }
       if (typeof target === 'number' || typeof target === 'boolean') return String(target);
-      problems.push({ path, expected: 'a reference to a string, number or boolean', given: describeValue(text), hint: `{${name}} is ${describeValue(target)}` });
+      problems.push({ path, expected: 'a reference to a string, number or boolean', given: describeValue(text), hint: `{${name}} is ${target === null ? 'null' : Array.isArray(target) ? 'a list' : 'a mapping'}` });
       ok = false;
       return whole;
     });
@@ -72,11 +95,12 @@ export function resolveReferences(tree: Tree): { tree: Tree; problems: Problem[]
   };
 
   const walk = (node: unknown, path: string): unknown => {
+    if (path !== '' && isSecret(path)) return node;
     if (typeof node === 'string') return resolveString(path, node, []) ?? node;
     if (Array.isArray(node)) return node.map((item, i) => walk(item, joinPath(path, i)));
     if (isMapping(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, joinPath(path, k))]));
     return node;
   };
   const out = walk(tree, '') as Tree;
-  return { tree: out, problems };
+  return { tree: out, problems, failed, uses };
 }

@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import {
   AbsolutePath, BuildString, Domain, Gid, GitRef, GitRemote, GoPath, HostAddress, HttpUrl,
   ImageName, ImageRef, ListenAddress, ModuleSpecifier, PathName, PemSource, Port, ProcessName, RecipeName,
-  RepoName, SafeText, Secret, TagName, UnixName, strictObject,
+  PrivatePemSource, RepoName, SafeText, Secret, TagName, UnixName, strictObject, typedRecord,
 } from './types.ts';
 
 /** A container image: built offline from a recipe under container/, or a pinned reference. */
@@ -27,12 +27,12 @@ export const BinarySchema = strictObject({
     dir: Type.Optional(GoPath),
     package: GoPath,
     ldflags: Type.Optional(BuildString),
-    tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.]+$' }))),
+    tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.]+$', title: 'Go build tag (letters, digits, _ and .)' }))),
   }),
 });
 
 const AclEntry = strictObject({
-  match: Type.Record(Type.String({ pattern: '^[a-z]+$' }), SafeText),
+  match: typedRecord(Type.String({ pattern: '^[a-z]+$', title: 'match field name (lowercase letters)' }), SafeText),
   actions: Type.Array(SafeText),
   comment: Type.Optional(SafeText),
 });
@@ -46,7 +46,7 @@ export const PillarSchema = strictObject(
     server_aliases: Type.Array(Domain),
     data_root: AbsolutePath,
     ports: strictObject({ http: Port, https: Port }),
-    tls: strictObject({ cert: PemSource, key: PemSource }),
+    tls: strictObject({ cert: PemSource, key: PrivatePemSource }),
     force_ssl: Type.Boolean(),
     auth: strictObject({
       mode: Type.Union([Type.Literal('token'), Type.Literal('htpasswd')]),
@@ -57,7 +57,7 @@ export const PillarSchema = strictObject(
         expiration: Type.Integer({ minimum: 60, maximum: 86400 }),
       }),
     }),
-    users: Type.Record(UnixName, strictObject({ password: Secret })),
+    users: typedRecord(UnixName, strictObject({ password: Secret })),
     acl: Type.Array(AclEntry),
     registry: strictObject({
       host: HostAddress,
@@ -70,7 +70,7 @@ export const PillarSchema = strictObject(
     }),
     auth_server: strictObject({ host: HostAddress, port: Port }),
     redis: strictObject({ host: HostAddress, port: Port }),
-    binaries: Type.Record(ProcessName, BinarySchema),
+    binaries: typedRecord(ProcessName, BinarySchema),
     package: strictObject({
       dir: PathName,
       xz_level: Type.Integer({ minimum: 0, maximum: 9 }),
@@ -90,7 +90,7 @@ export const PillarSchema = strictObject(
     editor: strictObject({ group: UnixName, gid: Gid }),
     image: strictObject({ name: ImageName, dev_tag: TagName, base: ImageSource }),
     plugins: Type.Array(ModuleSpecifier),
-    plugins_config: Type.Record(ProcessName, Type.Record(Type.String(), Type.Unknown())),
+    plugins_config: typedRecord(ProcessName, Type.Record(Type.String(), Type.Unknown())),
   },
   {
     $id: 'https://corpus-kit.dev/pillar.schema.json',

@@ -1,10 +1,14 @@
 // Typed string and number values of the pillar. Every value that can reach an
 // nginx, supervisor or shell file has one of these types, so that no `;`, `{`,
 // `}`, newline, quote, backslash or `$` can inject configuration.
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type TSchema, type TString } from '@sinclair/typebox';
 
-/** Characters that never appear in a typed value that reaches a rendered file. */
-const UNSAFE = ';{}\\n\\r"\'\\\\$`';
+/**
+ * Characters that never appear in a typed value that reaches a rendered file
+ * (as the inside of a regex character class): config syntax, quotes, and every
+ * control character (newline, tab, NUL...), which ends or splits a config line.
+ */
+const UNSAFE = ';{}"\'\\\\$`\\x00-\\x1f\\x7f';
 
 const text = (pattern: string, title: string, examples: string[], extra: object = {}) =>
   Type.String({ pattern, title, examples, ...extra });
@@ -57,8 +61,9 @@ export const GitRef = text(
 );
 
 /** A git remote: URL, scp-like address or local path. */
+const urlChars = `[^\\s${UNSAFE}]`;
 export const GitRemote = text(
-  '^(?:(?:https?|ssh|git|file)://[^\\s;{}"\'\\\\$`]+|/[^\\s;{}"\'\\\\$`]*|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\\s;{}"\'\\\\$`]+|\\.{1,2}/[^\\s;{}"\'\\\\$`]*)$',
+  `^(?:(?:https?|ssh|git|file)://${urlChars}+|/${urlChars}*|[A-Za-z0-9_][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9.-]*:${urlChars}+|\\.{1,2}/${urlChars}*)$`,
   'git URL, scp-like address or path',
   ['https://github.com/distribution/distribution.git'],
 );
@@ -84,7 +89,7 @@ export const BuildString = text(
 );
 
 /** Free text that still may not carry configuration syntax. */
-export const SafeText = text(`^[^${UNSAFE}]*$`, 'text without ; { } newline quotes backslash or $', ['pull']);
+export const SafeText = text(`^[^${UNSAFE}]*$`, 'text without ; { } quotes, backslash, $ or control characters', ['pull']);
 
 export const HttpUrl = text(`^https?://[^\\s<>${UNSAFE}]+$`, 'http(s) URL', ['https://registry.example.com/authserver/auth']);
 
@@ -106,14 +111,35 @@ export const EnvRef = Type.Object({ env: EnvName }, { additionalProperties: fals
  * `{data_root}/secrets/`). Literals never reach a rendered file as such (they are
  * hashed or written to files of their own), so any text is allowed.
  */
-export const Secret = Type.Union([Type.Null(), Type.String({ minLength: 1 }), EnvRef], { title: 'secret' });
+export const Secret = Type.Union([Type.Null(), Type.String({ minLength: 1 }), EnvRef], {
+  title: 'secret: null (generated), text, or {env: NAME}',
+  // writeOnly marks a secret for the kit: its value is never echoed (problems,
+  // pillar:show) and never takes part in `{key}` references.
+  writeOnly: true,
+});
 
 /** PEM text, or `{file: PATH}`. */
-export const PemSource = Type.Union([
-  Type.Null(),
-  Type.String({ pattern: '^-----BEGIN [A-Z ]+-----', title: 'PEM text' }),
-  Type.Object({ file: AbsolutePath }, { additionalProperties: false }),
-]);
+const pem = (options: object = {}) =>
+  Type.Union(
+    [
+      Type.Null(),
+      Type.String({ pattern: '^-----BEGIN [A-Z ]+-----', title: 'PEM text' }),
+      Type.Object({ file: AbsolutePath }, { additionalProperties: false }),
+    ],
+    { title: 'null, PEM text or {file: PATH}', ...options },
+  );
+export const PemSource = pem();
+/** A private key: PEM text here is a secret (see Secret). */
+export const PrivatePemSource = pem({ writeOnly: true });
+
+/**
+ * A mapping whose keys are typed too (user names, binary names...): the key
+ * reaches file names and config just like a value does. propertyNames states
+ * it for editors; additionalProperties makes the runtime check refuse it.
+ */
+export function typedRecord<K extends TString, V extends TSchema>(key: K, value: V, options: object = {}) {
+  return Type.Record(key, value, { additionalProperties: false, propertyNames: key, ...options });
+}
 
 export function strictObject<T extends Record<string, TSchema>>(properties: T, options: object = {}) {
   return Type.Object(properties, { additionalProperties: false, ...options });
