@@ -40,3 +40,50 @@ export function startProgress(log: Logger, label: string, total?: number): Progr
     fail: (summary) => finish('FAILED:', summary),
   };
 }
+
+export interface ProgressGroup {
+  /** One item of the group: its own bar on a TTY, start/end lines otherwise. */
+  start(label: string, total?: number): Progress;
+  /** A log line printed above the bars, so that it does not break them. */
+  note(message: string): void;
+}
+
+/** Several items in progress at once (parallel uploads): one bar per item on a TTY. */
+export function startProgressGroup(log: Logger): ProgressGroup {
+  if (!isInteractive() || log.level === 'quiet') {
+    return { start: (label, total) => startProgress(log, label, total), note: (message) => log.info(message) };
+  }
+  const active = new Set<{ label: string; total?: number; done: number }>();
+  let drawn = 0;
+  let lastDraw = 0;
+  // Rewrites the block of bars in place: up to its first line, each bar, clear what is below.
+  const draw = (above = '') => {
+    let text = drawn > 0 ? `\x1b[${drawn}A` : '';
+    text += `\r\x1b[J${above}`;
+    for (const item of active) text += `${item.label} ${item.total === undefined ? '...' : bar(item.done, item.total)}\n`;
+    drawn = active.size;
+    lastDraw = performance.now();
+    log.write(text);
+  };
+  return {
+    start(label, total) {
+      const item = { label, total, done: 0 };
+      const started = performance.now();
+      active.add(item);
+      draw();
+      const finish = (mark: string, summary: string) => {
+        active.delete(item);
+        draw(`${label}: ${mark} ${summary} (${((performance.now() - started) / 1000).toFixed(1)}s)\n`);
+      };
+      return {
+        update(done) {
+          item.done = done;
+          if (performance.now() - lastDraw >= 100) draw();
+        },
+        end: (summary) => finish('done,', summary),
+        fail: (summary) => finish('FAILED:', summary),
+      };
+    },
+    note: (message) => draw(`${message}\n`),
+  };
+}

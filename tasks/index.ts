@@ -7,8 +7,10 @@ import { createContext, type Context, type ContextOptions } from '../lib/context
 import { maskError } from '../lib/errors.ts';
 import { Logger } from '../lib/logger.ts';
 import type { TaskSpec } from '../plugins/api.ts';
+import { buildTasks } from './build.ts';
 import { doctorTask } from './doctor.ts';
 import { pillarTasks } from './pillar.ts';
+import { publishTask } from './publish/index.ts';
 import { flagHelp, type KitTask } from './task.ts';
 
 export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
@@ -16,7 +18,7 @@ export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
 export type GulpTask = (() => Promise<void>) & { displayName: string; description: string; flags: Record<string, string> };
 
 /** Every task of the kit, in the order `gulp --tasks` lists them. */
-export const kitTasks: readonly KitTask[] = [...pillarTasks, doctorTask];
+export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, doctorTask, publishTask];
 
 function gulpTask(name: string, description: string, flags: Record<string, string>, run: () => Promise<void>): GulpTask {
   return Object.assign(run, { displayName: name, description, flags });

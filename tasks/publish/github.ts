@@ -1,0 +1,291 @@
+// The GitHub target. A release is found by tag among all releases (drafts
+// included: GET /releases/tags/{tag} does not see drafts), created as a draft
+// when absent and published once every asset is in and verified. Every upload
+// goes under a temporary name, is verified, and only then takes the real name
+// (the old asset deleted just before the rename), so the release always holds a
+// good copy of each file. Leftovers of a crashed run (temporary names, assets
+// stuck in the `starter` state) are deleted first.
+import { randomBytes } from 'node:crypto';
+import { extname } from 'node:path';
+import type { Octokit } from '@octokit/rest';
+import { UserError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { mapLimit, settledValues } from '../../lib/pool.ts';
+import { startProgressGroup, type ProgressGroup } from '../../lib/progress.ts';
+import { classify, createOctokit, endpoints } from './github-client.ts';
+import { downloadSha256, HttpError, uploadFile } from './http.ts';
+import { DEFAULT_RETRY, withRetry, type Failure, type RetryOptions } from './retry.ts';
+import { humanSize } from './summary.ts';
+import type { Action, Outcome, PlanStep, Publisher, PublishFile } from './types.ts';
+
+/** Assets under this prefix are this tool's uploads in progress. */
+export const TEMP_PREFIX = 'corpus-kit-tmp-';
+
+export interface GitHubOptions {
+  /** OWNER/NAME */
+  repo: string;
+  tag: string;
+  baseUrl: string | null;
+  token: string;
+  log: Logger;
+  /** Uploads at once. */
+  concurrency?: number;
+  /** Socket inactivity limit of uploads and downloads. */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+}
+
+interface Release {
+  id: number;
+  tag_name: string;
+  draft: boolean;
+  upload_url: string;
+  html_url: string;
+}
+
+interface Asset {
+  id: number;
+  name: string;
+  state: string;
+  size: number;
+  digest?: string | null;
+  url: string;
+  browser_download_url: string;
+}
+
+interface Decision {
+  file: PublishFile;
+  action: Extract<Action, 'upload' | 'replace' | 'skip'>;
+  reason: string;
+  existing?: Asset;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.xz': 'application/x-xz',
+  '.json': 'application/json',
+  '.md5': 'text/plain',
+  '.sha256': 'text/plain',
+  '.txt': 'text/plain',
+};
+
+function contentType(name: string): string {
+  return name === 'SHA256SUMS' ? 'text/plain' : (CONTENT_TYPES[extname(name)] ?? 'application/octet-stream');
+}
+
+function alreadyExists(error: unknown): boolean {
+  const body = error instanceof HttpError ? error.body : (error as { response?: { data?: unknown } })?.response?.data;
+  const errors = (body as { errors?: { code?: string }[] } | undefined)?.errors;
+  return (error as { status?: number })?.status === 422 && Array.isArray(errors) && errors.some((e) => e.code === 'already_exists');
+}
+
+export class GitHubPublisher implements Publisher {
+  readonly description: string;
+  readonly #owner: string;
+  readonly #repo: string;
+  readonly #options: GitHubOptions;
+  readonly #octokit: Octokit;
+  readonly #retry: RetryOptions;
+  readonly #runId = randomBytes(4).toString('hex');
+
+  constructor(options: GitHubOptions) {
+    const [owner, repo] = options.repo.split('/') as [string, string];
+    this.#owner = owner;
+    this.#repo = repo;
+    this.#options = options;
+    this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#octokit = createOctokit({ log: options.log }, options.token, endpoints(options.baseUrl).api, this.#retry);
+    this.description = `github ${options.repo} release ${options.tag}${options.baseUrl ? ` on ${options.baseUrl}` : ''}`;
+  }
+
+  get #repoParams() {
+    return { owner: this.#owner, repo: this.#repo };
+  }
+
+  async plan(files: readonly PublishFile[]): Promise<PlanStep[]> {
+    const release = await this.#findRelease();
+    const assets = release ? await this.#listAssets(release.id) : [];
+    const steps: PlanStep[] = [];
+    if (!release) steps.push({ action: 'create', name: this.#options.tag, reason: 'no release with this tag (created as a draft)' });
+    for (const leftover of this.#leftovers(assets)) steps.push({ action: 'delete', name: leftover.name, reason: this.#leftoverReason(leftover) });
+    for (const d of await this.#decide(files, assets)) steps.push({ action: d.action, name: d.file.name, reason: d.reason });
+    if (!release || release.draft) steps.push({ action: 'publish', name: this.#options.tag, reason: 'draft until every asset is in' });
+    return steps;
+  }
+
+  async publish(files: readonly PublishFile[]): Promise<Outcome[]> {
+    const log = this.#options.log;
+    const release = (await this.#findRelease()) ?? (await this.#createDraft());
+    let assets = await this.#listAssets(release.id);
+    for (const leftover of this.#leftovers(assets)) {
+      log.info(`publish: deleting ${leftover.name} (${this.#leftoverReason(leftover)})`);
+      await this.#deleteAsset(leftover.id);
+    }
+    assets = assets.filter((a) => !this.#isLeftover(a));
+    const decisions = await this.#decide(files, assets);
+    const progress = startProgressGroup(log);
+    // Every upload runs to its end: one failing leaves the others' verified assets in place.
+    const settled = await mapLimit<Decision, Asset>(decisions, this.#options.concurrency ?? 3, async (d) => (d.action === 'skip' ? d.existing! : this.#place(release, d, progress)));
+    const placed = settledValues(settled, (errors) => new UserError(errors.map((e) => e.message).join('\n')));
+    await this.#verifyRelease(release, files);
+    if (release.draft) {
+      await this.#octokit.rest.repos.updateRelease({ ...this.#repoParams, release_id: release.id, draft: false });
+      log.info(`publish: release ${this.#options.tag} published`);
+    }
+    return decisions.map((d, i) => ({ name: d.file.name, size: d.file.size, sha256: d.file.sha256, action: d.action, url: placed[i]!.browser_download_url }));
+  }
+
+  async #findRelease(): Promise<Release | undefined> {
+    const releases = (await this.#octokit.paginate(this.#octokit.rest.repos.listReleases, { ...this.#repoParams, per_page: 100 })) as Release[];
+    const tagged = releases.filter((r) => r.tag_name === this.#options.tag);
+    // A published release wins over a draft left by an interrupted run.
+    return tagged.find((r) => !r.draft) ?? tagged[0];
+  }
+
+  /** POST is not retried blindly: before another attempt, look whether the first one created it. */
+  async #createDraft(): Promise<Release> {
+    const release = await withRetry(async (attempt) => {
+      const found = attempt > 1 ? await this.#findRelease() : undefined;
+      if (found) return found;
+      const { data } = await this.#octokit.rest.repos.createRelease({
+        ...this.#repoParams,
+        tag_name: this.#options.tag,
+        name: this.#options.tag,
+        draft: true,
+        body: 'Release files published by corpus-kit.',
+      });
+      return data as Release;
+    }, this.#retryHooks('create release'), this.#retry);
+    this.#options.log.info(`publish: created draft release ${this.#options.tag}`);
+    return release;
+  }
+
+  async #listAssets(releaseId: number): Promise<Asset[]> {
+    return (await this.#octokit.paginate(this.#octokit.rest.repos.listReleaseAssets, { ...this.#repoParams, release_id: releaseId, per_page: 100 })) as Asset[];
+  }
+
+  #isLeftover(asset: Asset): boolean {
+    return asset.state !== 'uploaded' || asset.name.startsWith(TEMP_PREFIX);
+  }
+
+  #leftovers(assets: readonly Asset[]): Asset[] {
+    return assets.filter((a) => this.#isLeftover(a));
+  }
+
+  #leftoverReason(asset: Asset): string {
+    return asset.state !== 'uploaded' ? `left in state ${asset.state} by a failed upload` : 'temporary upload left by an interrupted run';
+  }
+
+  async #decide(files: readonly PublishFile[], assets: readonly Asset[]): Promise<Decision[]> {
+    const decisions: Decision[] = [];
+    for (const file of files) {
+      const existing = assets.find((a) => a.name === file.name && a.state === 'uploaded');
+      if (!existing) {
+        decisions.push({ file, action: 'upload', reason: 'new' });
+        continue;
+      }
+      const sha256 = existing.size === file.size ? await this.#remoteSha256(existing) : undefined;
+      const reason = existing.size !== file.size ? `size ${existing.size} differs` : sha256 !== file.sha256 ? `sha256 differs (${sha256?.slice(0, 12)})` : undefined;
+      decisions.push(reason ? { file, action: 'replace', reason, existing } : { file, action: 'skip', reason: 'identical (size and sha256)', existing });
+    }
+    return decisions;
+  }
+
+  /** The asset's sha256: its `digest` when GitHub gives one, else hashed from a streamed download. */
+  async #remoteSha256(asset: Asset): Promise<string> {
+    if (asset.digest?.startsWith('sha256:')) return asset.digest.slice('sha256:'.length);
+    const { token, timeoutMs } = this.#options;
+    const download = await withRetry(() => downloadSha256(asset.url, { token, timeoutMs: timeoutMs ?? 60_000 }), this.#retryHooks(`download of ${asset.name}`), this.#retry);
+    return download.sha256;
+  }
+
+  /** Upload under a temporary name, verify, delete the old asset, rename the new one. */
+  async #place(release: Release, decision: Decision, progress: ProgressGroup): Promise<Asset> {
+    const { file, existing } = decision;
+    const temp = `${TEMP_PREFIX}${this.#runId}-${file.name}`;
+    const bar = progress.start(`${decision.action} ${file.name}`, file.size);
+    let uploaded: Asset;
+    try {
+      uploaded = await this.#upload(release, file, temp, bar.update, progress);
+      await this.#verifyAsset(uploaded, file, temp);
+    } catch (error) {
+      bar.fail((error as Error).message.split('\n')[0] ?? '');
+      if (error instanceof UserError) throw error;
+      await this.#removeNamed(release, temp).catch(() => undefined); // best effort: the next run cleans up too
+      throw new UserError(`${file.name}: upload failed: ${(error as Error).message}; the previous asset, if any, is still in place`, { cause: error });
+    }
+    if (existing) await this.#deleteAsset(existing.id);
+    const { data } = await this.#octokit.rest.repos.updateReleaseAsset({ ...this.#repoParams, asset_id: uploaded.id, name: file.name });
+    const renamed = data as Asset;
+    if (renamed.name !== file.name) throw new UserError(`${file.name}: GitHub renamed the asset to ${renamed.name}; use file names of letters, digits, '.', '-' and '_'`);
+    bar.end(`${humanSize(file.size)}, verified`);
+    return renamed;
+  }
+
+  async #upload(release: Release, file: PublishFile, name: string, onProgress: (bytes: number) => void, progress: ProgressGroup): Promise<Asset> {
+    const url = `${release.upload_url.replace(/\{[^}]*\}$/, '')}?name=${encodeURIComponent(name)}`;
+    const { token, timeoutMs } = this.#options;
+    return withRetry(
+      () => uploadFile({ url, token, timeoutMs: timeoutMs ?? 60_000, path: file.path, size: file.size, contentType: contentType(file.name), onProgress }) as Promise<Asset>,
+      {
+        // A name still taken after a failed attempt is that attempt's leftover: retried once it is removed.
+        classify: (error) => (alreadyExists(error) ? { message: `${name} already exists` } : classify(error)),
+        beforeRetry: async (failure, attempt, delayMs) => {
+          progress.note(`publish: upload of ${file.name} failed (${failure.message}); attempt ${attempt + 1} in ${(delayMs / 1000).toFixed(1)}s`);
+          await this.#removeNamed(release, name);
+        },
+      },
+      this.#retry,
+    );
+  }
+
+  /** State uploaded, same size, same sha256 (digest, or a download); a bad copy is deleted and the task fails naming it. */
+  async #verifyAsset(uploaded: Asset, file: PublishFile, temp: string): Promise<void> {
+    const { data } = await this.#octokit.rest.repos.getReleaseAsset({ ...this.#repoParams, asset_id: uploaded.id });
+    const asset = data as Asset;
+    const problem =
+      asset.state !== 'uploaded' ? `state ${asset.state}`
+      : asset.size !== file.size ? `${asset.size} bytes, expected ${file.size}`
+      : await this.#remoteSha256(asset).then((sha256) => (sha256 === file.sha256 ? undefined : `sha256 ${sha256}, expected ${file.sha256}`));
+    if (!problem) return;
+    await this.#deleteAsset(asset.id);
+    throw new UserError(`${file.name}: the uploaded copy (${temp}) failed verification: ${problem}; it was deleted and the previous asset, if any, is still in place`);
+  }
+
+  /** Every file present once under its name, uploaded, with its size and (where GitHub gives it) digest. */
+  async #verifyRelease(release: Release, files: readonly PublishFile[]): Promise<void> {
+    const assets = await this.#listAssets(release.id);
+    const problems: string[] = [];
+    for (const file of files) {
+      const named = assets.filter((a) => a.name === file.name);
+      const asset = named[0];
+      if (named.length !== 1 || !asset) problems.push(`${file.name}: ${named.length} assets with this name`);
+      else if (asset.state !== 'uploaded' || asset.size !== file.size) problems.push(`${file.name}: state ${asset.state}, ${asset.size} bytes (expected uploaded, ${file.size})`);
+      else if (asset.digest && asset.digest !== `sha256:${file.sha256}`) problems.push(`${file.name}: digest ${asset.digest}, expected sha256:${file.sha256}`);
+    }
+    const temps = assets.filter((a) => a.name.startsWith(`${TEMP_PREFIX}${this.#runId}-`));
+    if (temps.length > 0) problems.push(`temporary assets left: ${temps.map((a) => a.name).join(', ')}`);
+    if (problems.length > 0) throw new UserError(`release ${this.#options.tag} failed verification after publishing:\n  ${problems.join('\n  ')}`);
+  }
+
+  async #removeNamed(release: Release, name: string): Promise<void> {
+    const asset = (await this.#listAssets(release.id)).find((a) => a.name === name);
+    if (asset) await this.#deleteAsset(asset.id);
+  }
+
+  async #deleteAsset(id: number): Promise<void> {
+    try {
+      await this.#octokit.rest.repos.deleteReleaseAsset({ ...this.#repoParams, asset_id: id });
+    } catch (error) {
+      // Already gone (a retried DELETE whose first answer was lost) is what was wanted.
+      if ((error as { status?: number }).status !== 404) throw error;
+    }
+  }
+
+  #retryHooks(what: string) {
+    return {
+      classify,
+      beforeRetry: (failure: Failure, attempt: number, delayMs: number) =>
+        this.#options.log.warn(`publish: ${what} failed (${failure.message}); attempt ${attempt + 1} in ${(delayMs / 1000).toFixed(1)}s`),
+    };
+  }
+}

@@ -1,0 +1,46 @@
+// The publish step: the release files go to publish.target (or --target):
+// `local` (a folder) or `github` (a release). --dry-run prints the plan only.
+import { resolve } from 'node:path';
+import type { Context } from '../../lib/context.ts';
+import type { Pipe } from '../../lib/pipe.ts';
+import { runPipes } from '../../lib/pipe.ts';
+import { defineTask } from '../task.ts';
+import { GitHubPublisher } from './github.ts';
+import { readToken } from './github-client.ts';
+import { LocalPublisher } from './local.ts';
+import { loadReleasePipe, releaseFiles } from './release-files.ts';
+import { planText, summaryText } from './summary.ts';
+import type { Publisher } from './types.ts';
+
+export type { Publisher, PublishFile, PlanStep, Outcome, Action } from './types.ts';
+
+export function publisherFor(ctx: Context): Publisher {
+  const { publish } = ctx.pillar;
+  const target = ctx.flags.target ?? publish.target;
+  if (target === 'local') return new LocalPublisher(resolve(ctx.cwd, publish.local.dir, publish.github.tag), ctx.log);
+  return new GitHubPublisher({ repo: publish.github.repo, tag: publish.github.tag, baseUrl: publish.github.base_url, token: readToken(ctx.env, ctx.log), log: ctx.log });
+}
+
+export const publishPipe: Pipe = {
+  name: 'publish',
+  async run(ctx) {
+    const publisher = publisherFor(ctx);
+    const files = await releaseFiles(ctx);
+    if (ctx.flags.dryRun) {
+      ctx.log.print(planText(publisher.description, await publisher.plan(files)));
+      return;
+    }
+    ctx.log.info(`publish: ${files.length} files to ${publisher.description}`);
+    ctx.log.print(summaryText(publisher.description, await publisher.publish(files)));
+  },
+};
+
+/** The steps `release` ends with: load dist/release/ if this run packaged nothing, then publish. */
+export const publishPipes: readonly Pipe[] = [loadReleasePipe, publishPipe];
+
+export const publishTask = defineTask({
+  name: 'publish',
+  description: 'Upload dist/release/ to the publish target (a local folder or a GitHub release), verified',
+  flags: ['target', 'dryRun'],
+  run: (ctx) => runPipes(ctx, publishPipes),
+});

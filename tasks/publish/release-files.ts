@@ -1,0 +1,130 @@
+// The files publish works from: the run's uploadable artifacts or, when the run
+// produced none (`gulp publish` alone), dist/release/manifest.json. Every file is
+// hashed and checked against what the package step recorded (the artifact's or
+// manifest's sha256, SHA256SUMS) before anything leaves the machine.
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { UploadableArtifact } from '../../lib/artifacts.ts';
+import type { Context } from '../../lib/context.ts';
+import { UserError } from '../../lib/errors.ts';
+import { hashFile } from '../../lib/hash.ts';
+import { MANIFEST_FILE, SUMS_FILE, type Manifest } from '../../lib/manifest.ts';
+import type { Pipe } from '../../lib/pipe.ts';
+import type { PublishFile } from './types.ts';
+
+/** `sha256sum` output: "<hex>  <name>" or "<hex> *<name>" per line. */
+export function parseSums(text: string): Map<string, string> {
+  const sums = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line.trim());
+    if (match) sums.set(match[2]!, match[1]!);
+  }
+  return sums;
+}
+
+const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+export async function readManifest(dir: string): Promise<Manifest> {
+  const file = join(dir, MANIFEST_FILE);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await readFile(file, 'utf8')) as Manifest;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UserError(`nothing to publish: ${file} does not exist (run \`gulp package\` first, or \`gulp release\`)`);
+    }
+    throw new UserError(`${file}: ${(error as Error).message}`);
+  }
+  const bad = (what: string) => new UserError(`${file}: ${what}`);
+  if (manifest?.schema !== 1) throw bad(`expected "schema": 1, got ${JSON.stringify(manifest?.schema)}`);
+  if (!Array.isArray(manifest.files) || manifest.files.length === 0) throw bad('expected "files": a non-empty list of file names');
+  const unsafe = manifest.files.filter((name) => typeof name !== 'string' || !PLAIN_NAME.test(name));
+  if (unsafe.length > 0) throw bad(`"files" must hold plain file names of the release directory, got ${unsafe.map((n) => JSON.stringify(n)).join(', ')}`);
+  return manifest;
+}
+
+/** Artifacts for the files of a manifest, archives carrying the manifest's size and digests. */
+export function manifestArtifacts(dir: string, manifest: Manifest): UploadableArtifact[] {
+  const archives = new Map(Object.entries(manifest.binaries ?? {}).map(([binary, entry]) => [entry.file, { binary, entry }]));
+  return manifest.files.map((name): UploadableArtifact => {
+    const path = join(dir, name);
+    const archive = archives.get(name);
+    if (archive) {
+      const { binary, entry } = archive;
+      return { kind: 'archive', binary, path, version: entry.version, commit: entry.commit, size: entry.size, sha256: entry.sha256, md5: entry.md5 };
+    }
+    if (name === MANIFEST_FILE) return { kind: 'manifest', path };
+    const owner = [...archives.keys()].find((file) => name.startsWith(`${file}.`));
+    return { kind: 'checksum', path, binary: owner ? archives.get(owner)!.binary : undefined };
+  });
+}
+
+interface Expected {
+  size?: number;
+  sha256?: string;
+  md5?: string;
+  /** Where the expectation comes from, for the error message. */
+  from: string;
+}
+
+async function expectations(artifacts: readonly UploadableArtifact[]): Promise<Map<string, Expected[]>> {
+  const expected = new Map<string, Expected[]>();
+  const add = (path: string, value: Expected) => expected.set(path, [...(expected.get(path) ?? []), value]);
+  for (const artifact of artifacts) {
+    if (artifact.kind === 'archive') add(artifact.path, { size: artifact.size, sha256: artifact.sha256, md5: artifact.md5, from: 'the package step' });
+  }
+  const sums = artifacts.find((a) => basename(a.path) === SUMS_FILE);
+  if (sums) {
+    const byName = new Map(artifacts.map((a) => [basename(a.path), a.path]));
+    for (const [name, sha256] of parseSums(await readFile(sums.path, 'utf8'))) {
+      const path = byName.get(name);
+      if (path) add(path, { sha256, from: SUMS_FILE });
+    }
+  }
+  return expected;
+}
+
+/** Hashes every uploadable artifact and checks it; all problems are reported at once. */
+export async function releaseFiles(ctx: Pick<Context, 'artifacts'>): Promise<PublishFile[]> {
+  const artifacts = ctx.artifacts.uploadable();
+  const names = new Map<string, string>();
+  for (const { path } of artifacts) {
+    const name = basename(path);
+    if (names.has(name) && names.get(name) !== path) throw new UserError(`two files would be published as ${name}: ${names.get(name)} and ${path}`);
+    names.set(name, path);
+  }
+  const expected = await expectations(artifacts);
+  const files: PublishFile[] = [];
+  const problems: string[] = [];
+  for (const [name, path] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
+    let digest;
+    try {
+      digest = await hashFile(path);
+    } catch (error) {
+      problems.push(`${name}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `missing (${path})` : (error as Error).message}`);
+      continue;
+    }
+    for (const want of expected.get(path) ?? []) {
+      if (want.size !== undefined && want.size !== digest.size) problems.push(`${name}: ${digest.size} bytes, ${want.from} recorded ${want.size}`);
+      if (want.sha256 !== undefined && want.sha256 !== digest.sha256) problems.push(`${name}: sha256 ${digest.sha256}, ${want.from} recorded ${want.sha256}`);
+      if (want.md5 !== undefined && want.md5 !== digest.md5) problems.push(`${name}: md5 ${digest.md5}, ${want.from} recorded ${want.md5}`);
+    }
+    files.push({ name, path, size: digest.size, sha256: digest.sha256 });
+  }
+  if (problems.length > 0) {
+    throw new UserError(`the release files do not match what was packaged; nothing was published:\n  ${[...new Set(problems)].join('\n  ')}\n(run \`gulp package\` again)`);
+  }
+  return files;
+}
+
+/** Loads dist/release/ when this run produced no artifacts, and checks it before any upload. */
+export const loadReleasePipe: Pipe = {
+  name: 'publish:load',
+  skip: (ctx) => (ctx.artifacts.uploadable().length > 0 ? 'this run packaged the release files' : false),
+  async run(ctx) {
+    const manifest = await readManifest(ctx.paths.release);
+    for (const artifact of manifestArtifacts(ctx.paths.release, manifest)) ctx.artifacts.add(artifact);
+    const files = await releaseFiles(ctx);
+    ctx.log.info(`publish: ${files.length} files from ${join(ctx.paths.release, MANIFEST_FILE)}, checksums verified`);
+  },
+};
