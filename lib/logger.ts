@@ -1,6 +1,7 @@
 // The one logger every step and every zx command goes through. Every line it
 // writes passes mask(), which replaces each registered secret (and its URL- and
 // base64-encoded forms) with ***, so tokens and passwords never reach a log.
+import { quote } from 'zx';
 export type LogLevel = 'quiet' | 'info' | 'verbose';
 
 export type Write = (text: string) => void;
@@ -39,7 +40,16 @@ export class Logger {
 
   addSecret(value: string | null | undefined): void {
     if (!value || value.length < MIN_SECRET_LENGTH) return;
-    for (const form of [value, encodeURIComponent(value), Buffer.from(value).toString('base64')]) this.#secrets.add(form);
+    const forms = [
+      value,
+      encodeURIComponent(value),
+      Buffer.from(value).toString('base64'),
+      // As zx echoes it in a command line ($'p@ss w\'rd'), and as JSON or a
+      // JS message quotes it ("a\"b"): escaped forms differ from the value.
+      quote(value).replace(/^\$?'|'$/g, ''),
+      JSON.stringify(value).slice(1, -1),
+    ];
+    for (const form of forms) if (form.length >= MIN_SECRET_LENGTH) this.#secrets.add(form);
   }
 
   mask(text: string): string {

@@ -1,15 +1,62 @@
 // pillar:check, pillar:show, pillar:schema.
-import { writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
+import { isMapping } from '../pillar/merge.ts';
+import { joinPath } from '../pillar/problems.ts';
 import { PillarSchema } from '../pillar/schema.ts';
+import { secretRoot } from '../pillar/validate.ts';
 import { defineTask } from './task.ts';
 
-export const SCHEMA_FILE = fileURLToPath(new URL('../pillar/pillar.schema.json', import.meta.url));
+/** Where pillar:schema writes, relative to the project (this repository commits its copy). */
+export const SCHEMA_PATH = join('pillar', 'pillar.schema.json');
+
+/** A `{key}` reference: pillar files hold them unresolved, so editors must accept them. */
+const REFERENCE_PATTERN = '\\{[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z0-9_-]+)*\\}';
+
+/**
+ * The schema as editors see pillar files (yaml-language-server): each file is a
+ * partial overlay merged over the defaults, so no key is required, and a typed
+ * string may hold a `{key}` reference, which only the runtime check resolves.
+ * Everything else (types, patterns, unknown keys) is PillarSchema as is.
+ */
+export function editorSchema(schema: TSchema = PillarSchema): object {
+  const convert = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(convert);
+    if (!isMapping(node)) return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'required') continue;
+      if (key === 'propertyNames') { // keys hold no references
+        out[key] = value;
+        continue;
+      }
+      out[key] = key === 'pattern' && node.type === 'string' ? `(?:${value as string})|${REFERENCE_PATTERN}` : convert(value);
+    }
+    return out;
+  };
+  const { $id, ...rest } = convert(JSON.parse(JSON.stringify(schema))) as Record<string, unknown>;
+  return { $schema: 'http://json-schema.org/draft-07/schema#', $id, ...rest };
+}
 
 /** The schema as committed in pillar/pillar.schema.json. */
 export function schemaJson(): string {
-  return `${JSON.stringify(PillarSchema, null, 2)}\n`;
+  return `${JSON.stringify(editorSchema(), null, 2)}\n`;
+}
+
+/** The pillar with every secret value replaced: generated ones say so, others show ***. */
+export function maskedPillar(pillar: unknown, generated: ReadonlySet<string>): unknown {
+  const walk = (node: unknown, path: string): unknown => {
+    if (path !== '' && secretRoot(PillarSchema, path) === path) {
+      if (node === null) return generated.has(path) ? '(generated)' : null;
+      return typeof node === 'string' ? '***' : node; // {env: NAME} and {file: PATH} name no secret
+    }
+    if (Array.isArray(node)) return node.map((item, i) => walk(item, joinPath(path, i)));
+    if (isMapping(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, joinPath(path, k))]));
+    return node;
+  };
+  return walk(pillar, '');
 }
 
 export const pillarTasks = [
@@ -24,21 +71,19 @@ export const pillarTasks = [
     name: 'pillar:show',
     description: 'Print the merged pillar as YAML, secrets masked',
     async run(ctx) {
-      const shown = structuredClone(ctx.pillar);
-      for (const [path, value] of ctx.secrets.declared()) {
-        const user = path.split('.')[1]!;
-        shown.users[user]!.password = (value === null ? '(generated)' : typeof value === 'string' ? '***' : value) as never;
-      }
-      ctx.log.print(stringify(shown));
+      const generated = new Set([...ctx.secrets.declared()].filter(([, value]) => value === null).map(([path]) => path));
+      ctx.log.print(stringify(maskedPillar(ctx.pillar, generated)));
     },
   }),
   defineTask({
     name: 'pillar:schema',
     description: 'Write pillar/pillar.schema.json (JSON Schema, for editor completion)',
     bare: true,
-    async run({ log }) {
-      await writeFile(SCHEMA_FILE, schemaJson());
-      log.info(`wrote ${SCHEMA_FILE}`);
+    async run({ cwd, log }) {
+      const file = join(cwd, SCHEMA_PATH);
+      await mkdir(join(cwd, 'pillar'), { recursive: true });
+      await writeFile(file, schemaJson());
+      log.info(`wrote ${file}`);
     },
   }),
 ];
