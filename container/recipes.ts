@@ -1,0 +1,165 @@
+// Offline image recipes (container/recipes/<name>.json): a Debian suite, a
+// debootstrap variant and packages. The kit builds them with debootstrap from
+// the machine's own apt mirror and `docker import`, so a machine that reaches no
+// image registry still has its builders. The tag is a hash of the recipe, so an
+// edited recipe gets a new image and an unchanged one is reused.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ImageSourceConfig } from '../pillar/schema.ts';
+import { imageId } from '../lib/container.ts';
+import type { Context } from '../lib/context.ts';
+import { UserError } from '../lib/errors.ts';
+import { withLock } from '../lib/lock.ts';
+import { startProgress } from '../lib/progress.ts';
+
+export const RECIPES_DIR = fileURLToPath(new URL('./recipes/', import.meta.url));
+
+export interface Recipe {
+  name: string;
+  file: string;
+  description?: string;
+  suite: string;
+  variant: string;
+  packages: string[];
+  env: Record<string, string>;
+  /** corpus-kit-recipe/<name>:<hash of the recipe>. */
+  tag: string;
+}
+
+/** Bumped when the way an image is made from a recipe changes, so old images are not reused. */
+const RECIPE_FORMAT = 1;
+
+function problem(file: string, message: string): never {
+  throw new UserError(`${file}: ${message}`);
+}
+
+export async function loadRecipe(name: string): Promise<Recipe> {
+  const file = join(RECIPES_DIR, `${name}.json`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      const known = readdirSync(RECIPES_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+      throw new UserError(`builder recipe "${name}" does not exist (recipes in ${RECIPES_DIR}: ${known.join(', ')})`);
+    }
+    problem(file, (error as Error).message);
+  }
+  const r = raw as Partial<Record<string, unknown>>;
+  if (typeof r.suite !== 'string' || !/^[a-z]+$/.test(r.suite)) problem(file, `"suite": expected a Debian suite name, got ${JSON.stringify(r.suite)}`);
+  const variant = r.variant ?? 'minbase';
+  if (typeof variant !== 'string' || !['minbase', 'buildd', 'fakechroot'].includes(variant)) problem(file, `"variant": expected minbase, buildd or fakechroot, got ${JSON.stringify(variant)}`);
+  const packages = r.packages ?? [];
+  if (!Array.isArray(packages) || !packages.every((p) => typeof p === 'string' && /^[a-z0-9][a-z0-9+.-]+$/.test(p))) {
+    problem(file, `"packages": expected a list of Debian package names, got ${JSON.stringify(packages)}`);
+  }
+  const env = r.env ?? {};
+  if (typeof env !== 'object' || env === null || !Object.entries(env).every(([k, v]) => /^[A-Z_][A-Z0-9_]*$/.test(k) && typeof v === 'string' && !/[\n\r]/.test(v))) {
+    problem(file, `"env": expected NAME: value pairs, got ${JSON.stringify(env)}`);
+  }
+  const content = { format: RECIPE_FORMAT, suite: r.suite, variant, packages: [...(packages as string[])].sort(), env };
+  const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 16);
+  return {
+    name, file, suite: r.suite, variant, packages: packages as string[], env: env as Record<string, string>,
+    description: typeof r.description === 'string' ? r.description : undefined,
+    tag: `corpus-kit-recipe/${name}:${hash}`,
+  };
+}
+
+/**
+ * The Debian mirror this machine's apt uses (deb822 .sources or sources.list),
+ * so the recipe images come from where the machine already gets its packages.
+ * CORPUS_KIT_DEBIAN_MIRROR overrides it.
+ */
+export function aptMirror(env: NodeJS.ProcessEnv, suite: string): string {
+  if (env.CORPUS_KIT_DEBIAN_MIRROR) return env.CORPUS_KIT_DEBIAN_MIRROR;
+  const entries: { uri: string; suites: string[] }[] = [];
+  const listDir = '/etc/apt/sources.list.d';
+  const files = [
+    ...(existsSync(listDir) ? readdirSync(listDir).filter((f) => f.endsWith('.sources') || f.endsWith('.list')).map((f) => join(listDir, f)) : []),
+    '/etc/apt/sources.list',
+  ];
+  for (const file of files.filter((f) => existsSync(f))) {
+    const text = readFileSync(file, 'utf8');
+    if (file.endsWith('.sources')) {
+      for (const stanza of text.split(/\n\s*\n/)) {
+        const field = (name: string) => stanza.match(new RegExp(`^${name}:\\s*(.+)$`, 'mi'))?.[1]?.trim().split(/\s+/) ?? [];
+        if (!field('Types').includes('deb')) continue;
+        for (const uri of field('URIs')) entries.push({ uri, suites: field('Suites') });
+      }
+    } else {
+      for (const line of text.split('\n')) {
+        const m = line.match(/^\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/);
+        if (m) entries.push({ uri: m[1]!, suites: [m[2]!] });
+      }
+    }
+  }
+  const usable = entries.filter((e) => /^https?:\/\//.test(e.uri));
+  return (usable.find((e) => e.suites.includes(suite)) ?? usable.find((e) => !/security/.test(e.uri)))?.uri ?? 'http://deb.debian.org/debian';
+}
+
+/** The image of a recipe: reused when its tag exists, otherwise built (one builder at a time per tag). */
+export async function recipeImage(ctx: Context, name: string): Promise<{ ref: string; id: string }> {
+  const recipe = await loadRecipe(name);
+  const existing = await imageId(ctx, recipe.tag);
+  if (existing) return { ref: recipe.tag, id: existing };
+  const lock = join(tmpdir(), `corpus-kit-image-${recipe.tag.replace(/[^A-Za-z0-9.-]/g, '_')}.lock`);
+  return withLock(lock, async () => {
+    const built = (await imageId(ctx, recipe.tag)) ?? (await buildRecipeImage(ctx, recipe));
+    return { ref: recipe.tag, id: built };
+  }, () => ctx.log.info(`image ${recipe.tag}: waiting for another run that builds it`));
+}
+
+async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<string> {
+  const mirror = aptMirror(ctx.env, recipe.suite);
+  const work = join(ctx.paths.cache, 'recipes', `${recipe.name}-${process.pid}-${Date.now()}`);
+  const rootfs = join(work, 'rootfs');
+  await mkdir(work, { recursive: true });
+  const progress = startProgress(ctx.log, `image ${recipe.tag}: debootstrap ${recipe.suite} (${recipe.variant}${recipe.packages.length ? ` + ${recipe.packages.join(', ')}` : ''}) from ${mirror}`);
+  try {
+    const include = recipe.packages.length ? [`--include=${recipe.packages.join(',')}`] : [];
+    const run = await ctx.sh({ nothrow: true })`debootstrap --variant=${recipe.variant} ${include} ${recipe.suite} ${rootfs} ${mirror}`;
+    if (run.exitCode !== 0) {
+      const log = await readFile(join(rootfs, 'debootstrap/debootstrap.log'), 'utf8').catch(() => '');
+      throw new UserError(`image recipe ${recipe.file}: debootstrap failed (exit ${run.exitCode}):\n${(run.stderr + run.stdout + log).trim().split('\n').slice(-15).join('\n')}`);
+    }
+    // Package lists and downloaded .debs are of no use in a builder and only weigh on it.
+    await ctx.sh`find ${join(rootfs, 'var/cache/apt/archives')} ${join(rootfs, 'var/lib/apt/lists')} -type f -delete`;
+    const changes = Object.entries(recipe.env).flatMap(([k, v]) => ['--change', `ENV ${k}=${v}`]);
+    changes.push('--change', `LABEL corpus-kit.recipe=${recipe.name}`);
+    const imported = await ctx.sh`tar --numeric-owner -C ${rootfs} -c .`.pipe(ctx.sh`${ctx.pillar.engine} import ${changes} - ${recipe.tag}`);
+    progress.end(imported.stdout.trim().slice(0, 19));
+    const id = await imageId(ctx, recipe.tag);
+    if (!id) throw new Error(`image ${recipe.tag}: imported, but ${ctx.pillar.engine} does not list it`);
+    return id;
+  } catch (error) {
+    progress.fail((error as Error).message.split('\n')[0] ?? '');
+    throw error;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The image of an image source: a recipe (built offline when missing) or a pinned
+ * reference (pulled when missing). `where` names the pillar key for errors.
+ */
+export async function imageFor(ctx: Context, source: ImageSourceConfig, where: string): Promise<{ ref: string; id: string }> {
+  if ('recipe' in source) return recipeImage(ctx, source.recipe);
+  const present = await imageId(ctx, source.image);
+  if (present) return { ref: source.image, id: present };
+  ctx.log.info(`pulling ${source.image}`);
+  const pulled = await ctx.sh({ nothrow: true })`${ctx.pillar.engine} pull --quiet ${source.image}`;
+  const id = pulled.exitCode === 0 ? await imageId(ctx, source.image) : undefined;
+  if (!id) {
+    throw new UserError(
+      `${where}.image: cannot pull "${source.image}" with ${ctx.pillar.engine}: ${pulled.stderr.trim().split('\n').pop() ?? ''}. ` +
+        'Where no image registry is reachable, use a recipe ({recipe: golang-bookworm}) or load the image first.',
+    );
+  }
+  return { ref: source.image, id };
+}

@@ -1,0 +1,108 @@
+// git through the CLI: list a remote's refs, fetch one commit (shallow when the
+// remote allows it) into a bare store, export a commit's tree. Never prompts:
+// an unreachable or private remote fails instead of waiting for a password.
+import { mkdir, rename, rm } from 'node:fs/promises';
+import type { Context } from './context.ts';
+
+export class RemoteError extends Error {}
+
+function gitEnv(ctx: Context): NodeJS.ProcessEnv {
+  return {
+    ...ctx.env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_SSH_COMMAND: ctx.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
+  };
+}
+
+function git(ctx: Context, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return ctx.sh({ nothrow: true, env: { ...gitEnv(ctx), ...options.env }, ...(options.cwd ? { cwd: options.cwd } : {}) });
+}
+
+/** A remote's credentials (https://user:token@host/...) never reach a log line. */
+export function maskRemote(ctx: Context, remote: string): void {
+  try {
+    const url = new URL(remote);
+    ctx.log.addSecret(decodeURIComponent(url.password));
+    ctx.log.addSecret(url.password);
+  } catch {
+    // a path or scp-like address carries no password
+  }
+}
+
+function lastLines(text: string, n = 3): string {
+  return text.trim().split('\n').filter(Boolean).slice(-n).join(' / ');
+}
+
+/** refname → commit, annotated tags peeled to the commit they point to. */
+export async function lsRemote(ctx: Context, remote: string, options: string[] = [], patterns: string[] = []): Promise<Map<string, string>> {
+  maskRemote(ctx, remote);
+  const out = await git(ctx)`git -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 ls-remote ${options} ${remote} ${patterns}`;
+  if (out.exitCode !== 0) throw new RemoteError(`${remote} is unreachable: ${lastLines(out.stderr) || `git ls-remote exit ${out.exitCode}`}`);
+  const refs = new Map<string, string>();
+  for (const line of out.stdout.split('\n')) {
+    const [sha, name] = line.split('\t');
+    if (!sha || !name) continue;
+    if (name.endsWith('^{}')) refs.set(name.slice(0, -3), sha);
+    else if (!refs.has(name)) refs.set(name, sha);
+  }
+  return refs;
+}
+
+export async function initStore(ctx: Context, store: string): Promise<void> {
+  const out = await git(ctx)`git init --quiet --bare ${store}`;
+  if (out.exitCode !== 0) throw new Error(`git init ${store}: ${lastLines(out.stderr)}`);
+}
+
+export async function hasCommit(ctx: Context, store: string, commit: string): Promise<boolean> {
+  return (await git(ctx)`git --git-dir=${store} cat-file -e ${`${commit}^{commit}`}`).exitCode === 0;
+}
+
+/**
+ * Fetches `refspec` from `remote` into the store: one commit deep first, the whole
+ * history when the remote cannot serve a shallow fetch (dumb http, old servers,
+ * a SHA that is not a ref tip). Returns the error text of the last try, or undefined.
+ */
+export async function fetchInto(ctx: Context, store: string, remote: string, refspec: string): Promise<string | undefined> {
+  maskRemote(ctx, remote);
+  let error: string | undefined;
+  for (const depth of [['--depth=1'], []]) {
+    const out = await git(ctx)`git --git-dir=${store} -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 fetch --quiet --no-tags --no-write-fetch-head ${depth} ${remote} ${refspec}`;
+    if (out.exitCode === 0) return undefined;
+    error = lastLines(out.stderr) || `git fetch exit ${out.exitCode}`;
+  }
+  return error;
+}
+
+/** Keeps a fetched commit from being pruned by git gc, whatever happens to the tag. */
+export async function keepCommit(ctx: Context, store: string, commit: string): Promise<void> {
+  const out = await git(ctx)`git --git-dir=${store} update-ref ${`refs/kept/${commit}`} ${commit}`;
+  if (out.exitCode !== 0) throw new Error(`git update-ref in ${store}: ${lastLines(out.stderr)}`);
+}
+
+export async function resolveInStore(ctx: Context, store: string, ref: string): Promise<string | undefined> {
+  const out = await git(ctx)`git --git-dir=${store} rev-parse --verify --quiet ${`${ref}^{commit}`}`;
+  return out.exitCode === 0 ? out.stdout.trim() : undefined;
+}
+
+/**
+ * The exact tree of `commit` in `dest` (no .git, so nothing in it can change
+ * what is built), written beside it and renamed into place when complete.
+ */
+export async function exportTree(ctx: Context, store: string, commit: string, dest: string): Promise<void> {
+  const partial = `${dest}.partial-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  const out = await git(ctx, { env: { GIT_INDEX_FILE: `${partial}.index` } })`git --git-dir=${store} --work-tree=${partial} -c core.autocrlf=false read-tree --reset -u ${commit}`;
+  await rm(`${partial}.index`, { force: true });
+  if (out.exitCode !== 0) {
+    await rm(partial, { recursive: true, force: true });
+    throw new Error(`exporting ${commit} from ${store}: ${lastLines(out.stderr)}`);
+  }
+  try {
+    await rename(partial, dest);
+  } catch (error) {
+    // Another run exported the same commit first: its tree is the same.
+    await rm(partial, { recursive: true, force: true });
+    if (!['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  }
+}
