@@ -1,0 +1,41 @@
+// The build tasks: each runs the steps before it (fetch → compile → package),
+// every step skipping what is already up to date.
+import { runPipes, type Pipe } from '../lib/pipe.ts';
+import { compilePipe } from './compile.ts';
+import { fetchPipe } from './fetch.ts';
+import { packagePipe } from './package.ts';
+import { pinsOutdatedTask } from './pins.ts';
+import { defineTask, type KitTask } from './task.ts';
+
+/** The release steps in order; the publish step is appended here when it exists. */
+export const releasePipes: readonly Pipe[] = [fetchPipe, compilePipe, packagePipe];
+
+const through = (pipes: readonly Pipe[]) => async (ctx: Parameters<typeof runPipes>[0]) => runPipes(ctx, pipes);
+
+export const buildTasks: KitTask[] = [
+  defineTask({
+    name: 'fetch',
+    description: 'Fetch the pinned sources into the source cache; write/check corpus.lock.json',
+    flags: ['only', 'repin'],
+    run: through([fetchPipe]),
+  }),
+  defineTask({
+    name: 'compile',
+    description: 'Build every binary in its builder container (fetching first)',
+    flags: ['only', 'repin'],
+    run: through([fetchPipe, compilePipe]),
+  }),
+  defineTask({
+    name: 'package',
+    description: 'xz + checksums + manifest into dist/release/ (compiling first)',
+    flags: ['only', 'repin'],
+    run: through([fetchPipe, compilePipe, packagePipe]),
+  }),
+  defineTask({
+    name: 'release',
+    description: 'fetch -> compile -> package',
+    flags: ['only', 'repin'],
+    run: through(releasePipes),
+  }),
+  pinsOutdatedTask,
+];

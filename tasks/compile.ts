@@ -1,0 +1,125 @@
+// compile: each binary in its builder container, in parallel up to the core
+// count. The output is stored under a content address (commit, builder image id,
+// build settings); a stored output whose sha256 still matches is used as is
+// ("cached"), a damaged one is rebuilt.
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { imageFor } from '../container/recipes.ts';
+import type { BinaryArtifact, SourceArtifact } from '../lib/artifacts.ts';
+import { releaseBinaries, selectedBinaries, type SelectedBinary } from '../lib/binaries.ts';
+import type { Context } from '../lib/context.ts';
+import { UserError } from '../lib/errors.ts';
+import { compileCommand, downloadCommand, planBuild, type GoBuild } from '../lib/gobuild.ts';
+import { hashFile } from '../lib/hash.ts';
+import type { Pipe } from '../lib/pipe.ts';
+import { CORES, mapLimit, settledValues } from '../lib/pool.ts';
+import { startProgress } from '../lib/progress.ts';
+
+interface CachedOutput {
+  sha256: string;
+  size: number;
+  builder_image_id: string;
+}
+
+type Image = { ref: string; id: string };
+
+export function binDir(ctx: Context): string {
+  return join(ctx.paths.dist, 'bin');
+}
+
+async function readCached(ctx: Context, entry: string, name: string): Promise<CachedOutput | undefined> {
+  const meta = await readFile(join(entry, 'meta.json'), 'utf8').then((t) => JSON.parse(t) as CachedOutput).catch(() => undefined);
+  if (!meta) return undefined;
+  const actual = await hashFile(join(entry, 'binary')).catch(() => undefined);
+  if (actual?.sha256 === meta.sha256) return meta;
+  ctx.log.warn(`[${name}] cached output ${entry} is damaged (sha256 ${actual?.sha256 ?? 'unreadable'}, expected ${meta.sha256}); rebuilding`);
+  await rm(entry, { recursive: true, force: true });
+  return undefined;
+}
+
+/** The module cache for this go.sum, downloaded once (with network) and then only read. */
+async function moduleCache(ctx: Context, plan: GoBuild, image: Image, tree: string): Promise<string> {
+  const dir = join(ctx.paths.cache, 'gomod', plan.goSum ?? 'no-go.sum');
+  if (!plan.goSum) {
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+  try {
+    await readdir(dir);
+    return dir;
+  } catch {
+    // not downloaded yet
+  }
+  const partial = `${dir}.partial-${process.pid}`;
+  await mkdir(partial, { recursive: true });
+  const progress = startProgress(ctx.log, `[${plan.binary}] go mod download`);
+  const out = await ctx.sh({ nothrow: true })`${downloadCommand(ctx, plan, image.ref, { tree, modcache: partial })}`;
+  if (out.exitCode !== 0) {
+    progress.fail(`exit ${out.exitCode}`);
+    await rm(partial, { recursive: true, force: true });
+    throw new UserError(`[${plan.binary}] go mod download failed (exit ${out.exitCode}):\n${out.stderr.trim().split('\n').slice(-15).join('\n')}`);
+  }
+  progress.end(`modules in ${dir}`);
+  await rename(partial, dir).catch(async (error: NodeJS.ErrnoException) => {
+    // Another run downloaded the same go.sum first.
+    await rm(partial, { recursive: true, force: true });
+    if (!['ENOTEMPTY', 'EEXIST'].includes(error.code ?? '')) throw error;
+  });
+  return dir;
+}
+
+async function build(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string): Promise<void> {
+  const gocache = join(ctx.paths.cache, 'gocache', image.id.replace(/^sha256:/, '').slice(0, 16));
+  await mkdir(gocache, { recursive: true });
+  const modcache = plan.layout === 'module' ? await moduleCache(ctx, plan, image, source.dir) : undefined;
+  const partial = `${entry}.partial-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  const progress = startProgress(ctx.log, `[${plan.binary}] go build ${source.ref} (${plan.layout} layout) in ${image.ref}`);
+  const out = await ctx.sh({ nothrow: true })`${compileCommand(ctx, plan, image.ref, { tree: source.dir, out: partial, gocache, modcache })}`;
+  if (out.exitCode !== 0) {
+    progress.fail(`exit ${out.exitCode}`);
+    await rm(partial, { recursive: true, force: true });
+    throw new UserError(`[${plan.binary}] go build of ${source.ref} (${source.commit}) failed (exit ${out.exitCode}):\n${out.stderr.trim().split('\n').slice(-20).join('\n')}`);
+  }
+  await rename(join(partial, plan.binary), join(partial, 'binary'));
+  const digest = await hashFile(join(partial, 'binary'));
+  const meta: CachedOutput = { sha256: digest.sha256, size: digest.size, builder_image_id: image.id };
+  await writeFile(join(partial, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  await rm(entry, { recursive: true, force: true });
+  await rename(partial, entry);
+  progress.end(`${(digest.size / 1e6).toFixed(1)} MB, sha256 ${digest.sha256.slice(0, 16)}`);
+}
+
+async function compileBinary(ctx: Context, binary: SelectedBinary, images: Map<string, Promise<Image>>): Promise<BinaryArtifact> {
+  const source = ctx.artifacts.ofKind('source').find((s) => s.binary === binary.name);
+  if (!source) throw new Error(`compile: no fetched source for ${binary.name} (the fetch step runs first)`);
+  const builder = binary.config.build.builder;
+  const builderKey = JSON.stringify(builder);
+  if (!images.has(builderKey)) images.set(builderKey, imageFor(ctx, builder, `binaries.${binary.name}.build.builder`));
+  const image = await images.get(builderKey)!;
+  const plan = await planBuild(binary, source, image.id);
+  const entry = join(ctx.paths.cache, 'build', plan.key);
+  if (await readCached(ctx, entry, binary.name)) ctx.log.info(`[${binary.name}] cached ${source.ref} (build ${plan.key.slice(0, 12)}), not rebuilt`);
+  else await build(ctx, plan, image, source, entry);
+  // A copy, not a link: nothing done to dist/ can damage the cache.
+  const path = join(binDir(ctx), binary.name);
+  await copyFile(join(entry, 'binary'), `${path}.partial`);
+  await rename(`${path}.partial`, path);
+  return { kind: 'binary', binary: binary.name, path, version: source.version, commit: source.commit, builderImageId: image.id };
+}
+
+export const compilePipe: Pipe = {
+  name: 'compile',
+  skip: (ctx) => (selectedBinaries(ctx).length === 0 ? 'no binaries to build' : false),
+  async run(ctx) {
+    await mkdir(binDir(ctx), { recursive: true });
+    const images = new Map<string, Promise<Image>>();
+    const results = await mapLimit(selectedBinaries(ctx), CORES, (binary) => compileBinary(ctx, binary, images));
+    const binaries = settledValues(results, (errors) => new UserError(errors.map((e) => e.message).join('\n')));
+    for (const binary of binaries) ctx.artifacts.add(binary);
+    // Binaries that left the release do not stay in dist/bin.
+    const kept = new Set(releaseBinaries(ctx).map((b) => b.name));
+    for (const file of await readdir(binDir(ctx))) if (!kept.has(file)) await rm(join(binDir(ctx), file), { force: true });
+  },
+};

@@ -1,0 +1,147 @@
+// fetch: exactly the pinned ref of each binary into the source cache, mirror
+// first, shallow where the remote allows; corpus.lock.json checked and written.
+// A tag that moved since it was locked stops the run (unless --repin): that is
+// how a tampered upstream shows. Any failure leaves the lock as it was.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SourceArtifact } from '../lib/artifacts.ts';
+import { selectedBinaries, type SelectedBinary } from '../lib/binaries.ts';
+import type { Context } from '../lib/context.ts';
+import { UserError } from '../lib/errors.ts';
+import { exportTree, fetchInto, hasCommit, initStore, keepCommit, lsRemote, RemoteError, resolveInStore } from '../lib/git.ts';
+import { readLock, writeLock, type LockFile } from '../lib/lockfile.ts';
+import type { Pipe } from '../lib/pipe.ts';
+import { mapLimit, settledValues } from '../lib/pool.ts';
+
+const SHA = /^[0-9a-f]{40}$/;
+/** Network-bound, not CPU-bound: a few remotes at once. */
+const PARALLEL_FETCHES = 4;
+
+interface Resolved {
+  remote: string;
+  commit: string;
+}
+
+export function sourcePaths(ctx: Context, name: string, commit: string) {
+  return { store: join(ctx.paths.cache, 'sources', `${name}.git`), tree: join(ctx.paths.cache, 'trees', commit) };
+}
+
+export function versionOf(ref: string): string {
+  return SHA.test(ref) ? ref.slice(0, 12) : ref;
+}
+
+function remotesOf({ config }: SelectedBinary): string[] {
+  return [config.source.mirror, config.source.git].filter((r): r is string => Boolean(r));
+}
+
+/** Newest tags of a remote for an error message, or nothing when it cannot be listed. */
+async function someTags(ctx: Context, remote: string): Promise<string> {
+  try {
+    const tags = [...(await lsRemote(ctx, remote, ['--tags', '--refs'])).keys()].map((r) => r.slice('refs/tags/'.length));
+    return tags.length ? ` (tags there: ${tags.slice(-8).join(', ')})` : ' (it has no tags)';
+  } catch {
+    return '';
+  }
+}
+
+/** The commit a tag names, from the first remote (mirror, then git) that has it. */
+async function resolveTag(ctx: Context, binary: SelectedBinary): Promise<Resolved> {
+  const { name, config } = binary;
+  const ref = config.source.ref;
+  const problems: string[] = [];
+  for (const remote of remotesOf(binary)) {
+    let refs: Map<string, string>;
+    try {
+      refs = await lsRemote(ctx, remote, [], [`refs/tags/${ref}`, `refs/tags/${ref}^{}`, `refs/heads/${ref}`]);
+    } catch (error) {
+      if (!(error instanceof RemoteError)) throw error;
+      problems.push(error.message);
+      continue;
+    }
+    const commit = refs.get(`refs/tags/${ref}`);
+    if (commit) return { remote, commit };
+    if (refs.has(`refs/heads/${ref}`)) {
+      throw new UserError(`binaries.${name}.source.ref: "${ref}" is a branch at ${remote}, not a tag; a branch moves, so pin a tag or a full commit SHA`);
+    }
+    problems.push(`${remote} has no tag "${ref}"${await someTags(ctx, remote)}`);
+  }
+  throw new UserError(`binaries.${name}.source.ref: cannot resolve tag "${ref}": ${problems.join('; ')}`);
+}
+
+/** Makes sure the store holds `commit`, fetched from the first remote that serves it. */
+async function fetchCommit(ctx: Context, binary: SelectedBinary, store: string, resolved: Resolved | undefined, commit: string): Promise<string> {
+  const ref = binary.config.source.ref;
+  const remotes = resolved ? [resolved.remote, ...remotesOf(binary).filter((r) => r !== resolved.remote)] : remotesOf(binary);
+  const problems: string[] = [];
+  for (const remote of remotes) {
+    const refspec = SHA.test(ref) ? ref : `+refs/tags/${ref}:refs/tags/${ref}`;
+    const error = await fetchInto(ctx, store, remote, refspec);
+    if (error) {
+      problems.push(`${remote}: ${error}`);
+      continue;
+    }
+    // The tag may have moved between ls-remote and fetch: what was fetched must be what was checked.
+    const fetched = SHA.test(ref) ? ((await hasCommit(ctx, store, ref)) ? ref : undefined) : await resolveInStore(ctx, store, `refs/tags/${ref}`);
+    if (fetched === commit) return remote;
+    problems.push(`${remote}: fetched ${fetched ?? 'nothing'} instead of ${commit}`);
+  }
+  const what = SHA.test(ref) ? `commit ${ref}` : `tag "${ref}" (${commit})`;
+  throw new UserError(`binaries.${binary.name}.source: cannot fetch ${what}: ${problems.join('; ')}`);
+}
+
+async function fetchBinary(ctx: Context, binary: SelectedBinary, lock: LockFile): Promise<SourceArtifact> {
+  const { name, config } = binary;
+  const ref = config.source.ref;
+  const log = ctx.log.child(`[${name}]`);
+  const resolved = SHA.test(ref) ? undefined : await resolveTag(ctx, binary);
+  const commit = resolved?.commit ?? ref;
+  const locked = lock.binaries[name];
+  if (locked && locked.ref === ref && locked.commit !== commit) {
+    if (!ctx.flags.repin) {
+      throw new UserError(
+        `binaries.${name}.source.ref: tag "${ref}" now points to ${commit} at ${resolved?.remote}, but ${ctx.paths.lock} pins it to ${locked.commit}. ` +
+          'A tag that moves can mean a tampered upstream: check the new commit, then run again with --repin to accept it.',
+      );
+    }
+    log.warn(`tag "${ref}" moved from ${locked.commit} to ${commit}; re-pinned (--repin)`);
+  }
+  const { store, tree } = sourcePaths(ctx, name, commit);
+  if (existsSync(tree)) {
+    log.debug(`source ${ref} (${commit}): cached`);
+  } else {
+    if (!existsSync(store)) {
+      await mkdir(join(store, '..'), { recursive: true });
+      await initStore(ctx, store);
+    }
+    if (!(await hasCommit(ctx, store, commit))) {
+      const from = await fetchCommit(ctx, binary, store, resolved, commit);
+      log.info(`fetched ${ref} (${commit}) from ${from}`);
+    }
+    await keepCommit(ctx, store, commit);
+    await mkdir(join(tree, '..'), { recursive: true });
+    await exportTree(ctx, store, commit, tree);
+  }
+  return { kind: 'source', binary: name, dir: tree, ref, commit, version: versionOf(ref) };
+}
+
+export const fetchPipe: Pipe = {
+  name: 'fetch',
+  skip: (ctx) => (selectedBinaries(ctx).length === 0 ? 'no binaries to build' : false),
+  async run(ctx) {
+    const binaries = selectedBinaries(ctx);
+    const lock = await readLock(ctx.paths.lock);
+    const results = await mapLimit(binaries, PARALLEL_FETCHES, async (binary) => fetchBinary(ctx, binary, lock));
+    const sources = settledValues(results, (errors) => new UserError(errors.map((e) => e.message).join('\n')));
+    for (const source of sources) {
+      ctx.artifacts.add(source);
+      lock.binaries[source.binary] = { ref: source.ref, commit: source.commit };
+    }
+    // A full run drops the pins of binaries that left the release; --only keeps the others'.
+    if (ctx.flags.only.length === 0) {
+      for (const name of Object.keys(lock.binaries)) if (!binaries.some((b) => b.name === name)) delete lock.binaries[name];
+    }
+    if (await writeLock(ctx.paths.lock, lock)) ctx.log.info(`wrote ${ctx.paths.lock}`);
+    ctx.log.info(`fetch: ${sources.map((s) => `${s.binary}@${s.ref} (${s.commit.slice(0, 12)})`).join(', ')}`);
+  },
+};

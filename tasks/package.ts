@@ -1,0 +1,135 @@
+// package: <bin>-<version>.xz with .xz.md5 (md5sum format, for old consumers)
+// and .xz.sha256, a sorted SHA256SUMS and manifest.json, all written into a
+// staging directory that replaces dist/release whole: binaries that left the
+// release leave with it, and a failure leaves the previous release as it was.
+import { createHash } from 'node:crypto';
+import { chmod, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { ArchiveArtifact, Artifact, BinaryArtifact } from '../lib/artifacts.ts';
+import { releaseBinaries, selectedBinaries } from '../lib/binaries.ts';
+import type { Context } from '../lib/context.ts';
+import { UserError } from '../lib/errors.ts';
+import { hashFile, type FileDigest } from '../lib/hash.ts';
+import { MANIFEST_FILE, SUMS_FILE, type Manifest, type ManifestBinary } from '../lib/manifest.ts';
+import type { Pipe } from '../lib/pipe.ts';
+import { startProgress } from '../lib/progress.ts';
+import { compressFile, XZ_BLOCK_SIZE, xzArgs, type XzSettings } from '../lib/xz.ts';
+
+/** Bumped when the archive format changes, so older cached archives are not reused. */
+const ARCHIVE_FORMAT = 1;
+
+export const archiveName = (binary: string, version: string) => `${binary}-${version}.xz`;
+
+/** md5sum / sha256sum line format: "<hex>  <file>". */
+const sumLine = (hex: string, file: string) => `${hex}  ${file}\n`;
+
+/**
+ * The archive of a binary, from the archive cache when the same binary was
+ * compressed with the same settings before (and is still intact): a no-op
+ * release does not spend seconds in xz.
+ */
+async function archive(ctx: Context, binary: BinaryArtifact, settings: XzSettings, dest: string): Promise<FileDigest> {
+  const input = await hashFile(binary.path);
+  const key = createHash('sha256').update(JSON.stringify({ format: ARCHIVE_FORMAT, input: input.sha256, args: xzArgs(settings).slice(1), block: XZ_BLOCK_SIZE })).digest('hex');
+  const cached = join(ctx.paths.cache, 'xz', `${key}.xz`);
+  const meta = await readFile(`${cached}.json`, 'utf8').then((t) => JSON.parse(t) as FileDigest).catch(() => undefined);
+  if (meta && (await hashFile(cached).catch(() => undefined))?.sha256 === meta.sha256) {
+    ctx.log.info(`[${binary.binary}] cached ${basename(dest)}, not compressed again`);
+  } else {
+    await mkdir(join(ctx.paths.cache, 'xz'), { recursive: true });
+    const progress = startProgress(ctx.log, `[${binary.binary}] xz ${xzArgs(settings).join(' ')} ${basename(dest)}`);
+    try {
+      await compressFile(ctx, binary.path, cached, settings);
+    } catch (error) {
+      progress.fail((error as Error).message.split('\n')[0] ?? '');
+      throw error;
+    }
+    const digest = await hashFile(cached);
+    await writeFile(`${cached}.json`, JSON.stringify(digest));
+    progress.end(`${(input.size / 1e6).toFixed(1)} MB -> ${(digest.size / 1e6).toFixed(1)} MB`);
+  }
+  await copyFile(cached, dest);
+  // xz keeps the binary's mode; an archive is not executable.
+  await chmod(dest, 0o644);
+  // Digest of what landed in the release, from one read of it.
+  return hashFile(dest);
+}
+
+async function previousManifest(ctx: Context): Promise<Manifest | undefined> {
+  return readFile(join(ctx.paths.release, MANIFEST_FILE), 'utf8').then((t) => JSON.parse(t) as Manifest).catch(() => undefined);
+}
+
+/** With --only, the other binaries' packages come over from the current release, checked against its manifest. */
+async function carryOver(ctx: Context, name: string, previous: Manifest | undefined, staging: string): Promise<ManifestBinary> {
+  const entry = previous?.binaries[name];
+  const from = entry && join(ctx.paths.release, entry.file);
+  if (!entry || !from || (await hashFile(from).catch(() => undefined))?.sha256 !== entry.sha256) {
+    throw new UserError(`--only: ${name} is part of the release but ${ctx.paths.release} holds no intact package of it; run without --only (or add it to --only)`);
+  }
+  for (const suffix of ['', '.md5', '.sha256']) await copyFile(`${from}${suffix}`, join(staging, `${entry.file}${suffix}`));
+  return entry;
+}
+
+/** Replaces the release directory with the staging directory. */
+async function swapInto(staging: string, release: string): Promise<void> {
+  const old = `${release}.old-${process.pid}`;
+  await rm(old, { recursive: true, force: true });
+  await rename(release, old).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  await rename(staging, release);
+  await rm(old, { recursive: true, force: true });
+}
+
+export const packagePipe: Pipe = {
+  name: 'package',
+  skip: (ctx) => (selectedBinaries(ctx).length === 0 ? 'no binaries to build' : false),
+  async run(ctx) {
+    const release = ctx.paths.release;
+    const staging = `${release}.staging-${process.pid}`;
+    const settings: XzSettings = { level: ctx.pillar.package.xz_level, extreme: ctx.pillar.package.xz_extreme };
+    const sources = ctx.artifacts.ofKind('source');
+    const built = new Map(ctx.artifacts.ofKind('binary').map((b) => [b.binary, b]));
+    const previous = ctx.flags.only.length ? await previousManifest(ctx) : undefined;
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true });
+    try {
+      const binaries: Record<string, ManifestBinary> = {};
+      const archives: ArchiveArtifact[] = [];
+      for (const { name } of releaseBinaries(ctx)) {
+        const binary = built.get(name);
+        if (!binary) {
+          binaries[name] = await carryOver(ctx, name, previous, staging);
+          continue;
+        }
+        const source = sources.find((s) => s.binary === name);
+        const file = archiveName(name, binary.version);
+        const digest = await archive(ctx, binary, settings, join(staging, file));
+        await writeFile(join(staging, `${file}.md5`), sumLine(digest.md5, file));
+        await writeFile(join(staging, `${file}.sha256`), sumLine(digest.sha256, file));
+        binaries[name] = {
+          version: binary.version, ref: source?.ref ?? binary.version, commit: binary.commit, builder_image_id: binary.builderImageId,
+          file, size: digest.size, sha256: digest.sha256, md5: digest.md5,
+        };
+        archives.push({ kind: 'archive', binary: name, path: join(release, file), version: binary.version, commit: binary.commit, ...digest });
+      }
+      const entries = Object.values(binaries).sort((a, b) => (a.file < b.file ? -1 : 1));
+      await writeFile(join(staging, SUMS_FILE), entries.map((e) => sumLine(e.sha256, e.file)).join(''));
+      const files = [...entries.flatMap((e) => [e.file, `${e.file}.md5`, `${e.file}.sha256`]), SUMS_FILE, MANIFEST_FILE].sort();
+      const manifest: Manifest = { schema: 1, binaries, files };
+      await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+      await swapInto(staging, release);
+      const produced: Artifact[] = [
+        ...archives,
+        ...Object.entries(binaries).flatMap(([name, e]) => ['.md5', '.sha256'].map((suffix) => ({ kind: 'checksum' as const, path: join(release, `${e.file}${suffix}`), binary: name }))),
+        { kind: 'checksum', path: join(release, SUMS_FILE) },
+        { kind: 'manifest', path: join(release, MANIFEST_FILE) },
+      ];
+      for (const artifact of produced) ctx.artifacts.add(artifact);
+      ctx.log.info(`package: ${entries.map((e) => e.file).join(', ')} in ${release}`);
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
+  },
+};
