@@ -2,7 +2,7 @@
 // generated once, stored under {data_root}/secrets/ with mode 0600 and reused
 // on every later run. Every value known is registered with the logger's mask.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger.ts';
 import type { Pillar } from './schema.ts';
@@ -65,16 +65,29 @@ export class Secrets {
   async #generated(path: string): Promise<string> {
     const stored = await this.#readStored(path);
     if (stored) return stored;
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const value = randomBytes(24).toString('base64url');
-    // 'wx': two concurrent first runs must not both write; the loser reads the winner's value.
+    await mkdir(this.#pillar.data_root, { recursive: true });
     try {
-      await writeFile(join(this.dir, path), `${value}\n`, { mode: 0o600, flag: 'wx' });
+      await mkdir(this.dir, { mode: 0o700 });
+      await chmod(this.dir, 0o700); // whatever the umask
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const value = randomBytes(24).toString('base64url');
+    const file = join(this.dir, path);
+    // Written whole under a private name, then linked into place: link() fails
+    // if another run got there first, and that run's file is complete, so two
+    // concurrent first runs agree on one value.
+    const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temporary, `${value}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      await chmod(temporary, 0o600);
+      await link(temporary, file);
+      return value;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await this.#readStored(path))!;
       throw error;
+    } finally {
+      await unlink(temporary);
     }
-    await chmod(join(this.dir, path), 0o600);
-    return value;
   }
 }
