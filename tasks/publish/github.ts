@@ -184,7 +184,7 @@ export class GitHubPublisher implements Publisher {
         continue;
       }
       const sha256 = existing.size === file.size ? await this.#remoteSha256(existing) : undefined;
-      const reason = existing.size !== file.size ? `size ${existing.size} differs` : sha256 !== file.sha256 ? `sha256 differs (${sha256?.slice(0, 12)})` : undefined;
+      const reason = existing.size !== file.size ? `size differs (${existing.size} → ${file.size} bytes)` : sha256 !== file.sha256 ? `sha256 differs (${sha256?.slice(0, 12)})` : undefined;
       decisions.push(reason ? { file, action: 'replace', reason, existing } : { file, action: 'skip', reason: 'identical (size and sha256)', existing });
     }
     return decisions;

@@ -86,7 +86,7 @@ export function describeBody(body: unknown): string {
 
 function failOnTimeout(request: http.ClientRequest, timeoutMs: number): void {
   request.setTimeout(timeoutMs, () => {
-    const error = Object.assign(new Error(`no data for ${Math.round(timeoutMs / 1000)}s`), { code: 'ETIMEDOUT' });
+    const error = Object.assign(new Error(`no data for ${(timeoutMs / 1000).toFixed(1)}s`), { code: 'ETIMEDOUT' });
     request.destroy(error);
   });
 }

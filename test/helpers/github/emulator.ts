@@ -25,8 +25,10 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   startedAt: number;
   endedAt: number;
-  /** Request body bytes received. */
+  /** Request body bytes received (uploads). */
   bytes: number;
+  /** The JSON body of an API request that had one. */
+  body?: Record<string, unknown>;
 }
 
 export interface Snapshot {
@@ -72,7 +74,7 @@ const UPLOAD_PREFIX = '/api/uploads';
 interface Route {
   method: string;
   pattern: RegExp;
-  handle(req: IncomingMessage, res: ServerResponse, match: RegExpMatchArray): Promise<void> | void;
+  handle(req: IncomingMessage, res: ServerResponse, match: RegExpMatchArray, input: Record<string, unknown>): Promise<void> | void;
 }
 
 function now(): string {
@@ -242,7 +244,8 @@ export class GitHubEmulator {
       const route = (server === 'api' ? this.#apiRoutes : this.#uploadRoutes).map((r) => ({ r, m: r.method === record.method ? r.pattern.exec(url.pathname.slice(prefix.length)) : null })).find((x) => x.m);
       if (!route) return send(res, 404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
       if (route.r === this.#uploadRoutes[0]) return await this.#upload(req, res, route.m!, url, effect, record);
-      await route.r.handle(req, res, route.m!);
+      if (record.method === 'POST' || record.method === 'PATCH') record.body = await readJson(req);
+      await route.r.handle(req, res, route.m!, record.body ?? {});
     } catch (error) {
       send(res, 500, { message: `emulator: ${(error as Error).message}` });
     }
@@ -289,8 +292,7 @@ export class GitHubEmulator {
     },
     {
       method: 'POST', pattern: /^\/repos\/([^/]+)\/([^/]+)\/releases$/,
-      handle: async (req, res, m) => {
-        const input = await readJson(req);
+      handle: (_req, res, m, input) => {
         const repo = `${m[1]}/${m[2]}`;
         if (typeof input.tag_name !== 'string') return send(res, 422, validationFailed('Release', 'tag_name', 'missing_field'));
         if (this.#releases.some((r) => r.repo === repo && r.tag_name === input.tag_name && !r.draft)) return send(res, 422, validationFailed('Release', 'tag_name'));
@@ -314,10 +316,9 @@ export class GitHubEmulator {
     },
     {
       method: 'PATCH', pattern: /^\/repos\/([^/]+)\/([^/]+)\/releases\/(\d+)$/,
-      handle: async (req, res, m) => {
+      handle: (_req, res, m, input) => {
         const release = this.#release(m);
         if (!release) return this.#notFound(res);
-        const input = await readJson(req);
         for (const key of ['tag_name', 'name', 'body', 'target_commitish', 'prerelease'] as const) {
           if (key in input) Object.assign(release, { [key]: input[key] });
         }
@@ -358,10 +359,9 @@ export class GitHubEmulator {
     },
     {
       method: 'PATCH', pattern: /^\/repos\/([^/]+)\/([^/]+)\/releases\/assets\/(\d+)$/,
-      handle: async (req, res, m) => {
+      handle: (_req, res, m, input) => {
         const found = this.#asset(m);
         if (!found) return this.#notFound(res);
-        const input = await readJson(req);
         if (typeof input.name === 'string' && input.name !== found.asset.name && this.#assetsOf(found.release).some((a) => a.name === input.name)) {
           return send(res, 422, validationFailed('ReleaseAsset', 'name'));
         }
