@@ -29,15 +29,18 @@ export function maskRemote(ctx: Context, remote: string): void {
   }
 }
 
-function lastLines(text: string, n = 3): string {
-  return text.trim().split('\n').filter(Boolean).slice(-n).join(' / ');
+/** What git said went wrong: its fatal/error lines, without the advice boilerplate. */
+function gitError(text: string): string {
+  const lines = text.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /^(fatal|error):/.test(l) && !/Could not read from remote repository/.test(l));
+  return (errors.length ? errors.slice(0, 2) : lines.slice(-3)).join(' / ');
 }
 
 /** refname → commit, annotated tags peeled to the commit they point to. */
 export async function lsRemote(ctx: Context, remote: string, options: string[] = [], patterns: string[] = []): Promise<Map<string, string>> {
   maskRemote(ctx, remote);
   const out = await git(ctx)`git -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 ls-remote ${options} ${remote} ${patterns}`;
-  if (out.exitCode !== 0) throw new RemoteError(`${remote} is unreachable: ${lastLines(out.stderr) || `git ls-remote exit ${out.exitCode}`}`);
+  if (out.exitCode !== 0) throw new RemoteError(`${remote} is unreachable: ${gitError(out.stderr) || `git ls-remote exit ${out.exitCode}`}`);
   const refs = new Map<string, string>();
   for (const line of out.stdout.split('\n')) {
     const [sha, name] = line.split('\t');
@@ -50,7 +53,7 @@ export async function lsRemote(ctx: Context, remote: string, options: string[] =
 
 export async function initStore(ctx: Context, store: string): Promise<void> {
   const out = await git(ctx)`git init --quiet --bare ${store}`;
-  if (out.exitCode !== 0) throw new Error(`git init ${store}: ${lastLines(out.stderr)}`);
+  if (out.exitCode !== 0) throw new Error(`git init ${store}: ${gitError(out.stderr)}`);
 }
 
 export async function hasCommit(ctx: Context, store: string, commit: string): Promise<boolean> {
@@ -68,7 +71,7 @@ export async function fetchInto(ctx: Context, store: string, remote: string, ref
   for (const depth of [['--depth=1'], []]) {
     const out = await git(ctx)`git --git-dir=${store} -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 fetch --quiet --no-tags --no-write-fetch-head ${depth} ${remote} ${refspec}`;
     if (out.exitCode === 0) return undefined;
-    error = lastLines(out.stderr) || `git fetch exit ${out.exitCode}`;
+    error = gitError(out.stderr) || `git fetch exit ${out.exitCode}`;
   }
   return error;
 }
@@ -76,7 +79,7 @@ export async function fetchInto(ctx: Context, store: string, remote: string, ref
 /** Keeps a fetched commit from being pruned by git gc, whatever happens to the tag. */
 export async function keepCommit(ctx: Context, store: string, commit: string): Promise<void> {
   const out = await git(ctx)`git --git-dir=${store} update-ref ${`refs/kept/${commit}`} ${commit}`;
-  if (out.exitCode !== 0) throw new Error(`git update-ref in ${store}: ${lastLines(out.stderr)}`);
+  if (out.exitCode !== 0) throw new Error(`git update-ref in ${store}: ${gitError(out.stderr)}`);
 }
 
 export async function resolveInStore(ctx: Context, store: string, ref: string): Promise<string | undefined> {
@@ -96,7 +99,7 @@ export async function exportTree(ctx: Context, store: string, commit: string, de
   await rm(`${partial}.index`, { force: true });
   if (out.exitCode !== 0) {
     await rm(partial, { recursive: true, force: true });
-    throw new Error(`exporting ${commit} from ${store}: ${lastLines(out.stderr)}`);
+    throw new Error(`exporting ${commit} from ${store}: ${gitError(out.stderr)}`);
   }
   try {
     await rename(partial, dest);

@@ -1,0 +1,101 @@
+// A project directory for the fetch/compile/package tests: upstream bare git
+// repositories made from the Go fixtures, a pillar file naming them, a file://
+// GOPROXY for the module that downloads its dependency, and the real build
+// tasks run in-process (createTasks) with everything they print captured.
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { createTasks } from '../../index.ts';
+import { UpstreamRepo } from './gitrepo.ts';
+import { REPO_ROOT } from './gulp.ts';
+import { publishModule } from './goproxy.ts';
+import { tempDir } from './tmp.ts';
+
+export const FIXTURES = join(REPO_ROOT, 'test/fixtures/go');
+export const LDFLAGS = '-X main.version={version} -X main.commit={commit}';
+
+/** The fixture programs and how each is built. */
+export const FIXTURE_BUILDS: Record<string, Record<string, unknown>> = {
+  vendored: { package: '.' },
+  legacy: { gopath: 'example.org/legacy', package: './cmd/legacy' },
+  moddep: { package: '.' },
+};
+
+export interface Run {
+  /** Log lines (stderr). */
+  err: string;
+  out: string;
+  error?: Error;
+}
+
+type Binaries = Record<string, { source: Record<string, unknown>; build: Record<string, unknown>; enabled?: boolean }>;
+
+export interface BuildProject {
+  cwd: string;
+  cache: string;
+  proxy: string;
+  upstream: Record<string, UpstreamRepo>;
+  binaries: Binaries;
+  /** Writes the pillar file from `binaries` (call after changing them). */
+  save(): Promise<void>;
+  run(task: string, argv?: readonly string[]): Promise<Run>;
+}
+
+export interface ProjectOptions {
+  names?: string[];
+  /** Upstream repositories to reuse (same commits), instead of new ones. */
+  upstream?: Record<string, UpstreamRepo>;
+  /** Source cache/build cache directory (CORPUS_KIT_CACHE); a new one per project by default. */
+  cache?: string;
+}
+
+export async function buildProject(t: ExecutionContext, options: ProjectOptions = {}): Promise<BuildProject> {
+  const cwd = await tempDir(t, 'corpus-kit-build-');
+  const cache = options.cache ?? join(cwd, 'cache');
+  const proxy = join(cwd, 'goproxy');
+  await publishModule(proxy, 'example.com/greet', 'v1.0.0', join(FIXTURES, 'greet'));
+  const names = options.names ?? Object.keys(FIXTURE_BUILDS);
+  const upstream: Record<string, UpstreamRepo> = {};
+  for (const name of names) {
+    upstream[name] = options.upstream?.[name] ?? (await UpstreamRepo.create(join(cwd, 'upstream'), name, join(FIXTURES, name)));
+    if (!options.upstream?.[name]) upstream[name].tag('v1.0.0');
+  }
+  const binaries: Binaries = Object.fromEntries(names.map((name) => [name, {
+    source: { git: upstream[name]!.bare, ref: 'v1.0.0' },
+    build: { builder: { recipe: 'golang-bookworm' }, ldflags: LDFLAGS, ...FIXTURE_BUILDS[name] },
+  }]));
+  const project: BuildProject = {
+    cwd, cache, proxy, upstream, binaries,
+    async save() {
+      const pillar = { data_root: join(cwd, 'data'), binaries: { registry: { enabled: false }, auth_server: { enabled: false }, ...binaries } };
+      await writeFile(join(cwd, 'pillar.yml'), JSON.stringify(pillar, null, 2));
+    },
+    async run(task, argv = []) {
+      let out = '';
+      let err = '';
+      const env = { ...process.env, CORPUS_KIT_CACHE: cache, GOPROXY: `file://${proxy}`, GOSUMDB: 'off', CI: 'true' };
+      const tasks = await createTasks({ cwd, argv: ['--pillar', join(cwd, 'pillar.yml'), ...argv], env, logger: { out: (s) => void (out += s), err: (s) => void (err += s) } });
+      const fn = tasks[task];
+      if (!fn) throw new Error(`no task ${task}`);
+      const error = await fn().then(() => undefined, (e: Error) => e);
+      return { out, err, error };
+    },
+  };
+  await project.save();
+  return project;
+}
+
+/** Every file under `dir` with its sha256 and mtime: a snapshot to prove nothing changed. */
+export async function snapshot(dir: string): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  const walk = async (at: string) => {
+    for (const entry of await readdir(at, { withFileTypes: true }).catch(() => [])) {
+      const path = join(at, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else result[relative(dir, path)] = `${createHash('sha256').update(await readFile(path)).digest('hex')} ${(await stat(path)).mtimeMs}`;
+    }
+  };
+  await walk(dir);
+  return result;
+}
