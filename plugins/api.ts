@@ -4,7 +4,7 @@
 // plugin cannot smuggle configuration syntax into a rendered file.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Context } from '../lib/context.ts';
-import { AbsolutePath, EnvName, HostAddress, Port, ProcessName, RoutePrefix, SafeText, UnixName, strictObject } from '../pillar/types.ts';
+import { AbsolutePath, EnvName, HostAddress, Port, ProcessName, RoutePrefix, SafeText, UnixName, strictObject, typedRecord } from '../pillar/types.ts';
 import type { Pillar } from '../pillar/schema.ts';
 
 /** One argument of a supervised command: no spaces, quotes or config syntax. */
@@ -16,7 +16,7 @@ export const ProcessSpecSchema = strictObject({
   directory: Type.Optional(AbsolutePath),
   user: Type.Optional(UnixName),
   autorestart: Type.Optional(Type.Boolean()),
-  environment: Type.Optional(Type.Record(EnvName, SafeText)),
+  environment: Type.Optional(typedRecord(EnvName, SafeText)),
   priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 999 })),
   startsecs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600 })),
   stopsignal: Type.Optional(Type.Union(['TERM', 'INT', 'QUIT', 'HUP', 'KILL', 'USR1', 'USR2'].map((s) => Type.Literal(s)))),
