@@ -84,6 +84,25 @@ async function expectations(artifacts: readonly UploadableArtifact[]): Promise<M
   return expected;
 }
 
+/** `<archive>.md5` and `<archive>.sha256` must name the archive and hold its digest. */
+async function sidecarProblems(artifacts: readonly UploadableArtifact[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const archive of artifacts.filter((a) => a.kind === 'archive')) {
+    const name = basename(archive.path);
+    for (const [algorithm, want] of [['md5', archive.md5], ['sha256', archive.sha256]] as const) {
+      const sidecar = artifacts.find((a) => a.path === `${archive.path}.${algorithm}`);
+      if (!sidecar) continue;
+      const text = await readFile(sidecar.path, 'utf8').catch(() => undefined);
+      if (text === undefined) continue; // reported as missing by the hashing below
+      const match = /^([0-9a-f]+) [ *](.+)$/.exec(text.trim());
+      if (!match || match[1] !== want || match[2] !== name) {
+        problems.push(`${basename(sidecar.path)}: says ${JSON.stringify(text.trim().slice(0, 100))}, expected "${want}  ${name}"`);
+      }
+    }
+  }
+  return problems;
+}
+
 /** Hashes every uploadable artifact and checks it; all problems are reported at once. */
 export async function releaseFiles(ctx: Pick<Context, 'artifacts'>): Promise<PublishFile[]> {
   const artifacts = ctx.artifacts.uploadable();
@@ -95,7 +114,7 @@ export async function releaseFiles(ctx: Pick<Context, 'artifacts'>): Promise<Pub
   }
   const expected = await expectations(artifacts);
   const files: PublishFile[] = [];
-  const problems: string[] = [];
+  const problems = await sidecarProblems(artifacts);
   for (const [name, path] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
     let digest;
     try {
