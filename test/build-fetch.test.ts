@@ -2,7 +2,7 @@
 // tried first, and every bad pin (moved tag, branch, unknown ref, unreachable
 // source) stops the run with a clear message before anything is built, leaving
 // dist/ and corpus.lock.json exactly as they were.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildProject, snapshot, type BuildProject } from './helpers/build-project.ts';
@@ -15,7 +15,7 @@ test.before(() => requireCommands('git'));
 const lockOf = async (project: BuildProject) => JSON.parse(await readFile(join(project.cwd, 'corpus.lock.json'), 'utf8')) as { binaries: Record<string, { ref: string; commit: string }> };
 
 /** A project whose lock and dist/ hold a previous release, for "untouched" checks. */
-async function lockedProject(t: Parameters<typeof buildProject>[0]) {
+async function lockedProject(t: ExecutionContext) {
   const project = await buildProject(t, { names: ['vendored', 'legacy'] });
   const first = await project.run('fetch');
   t.is(first.error, undefined, first.err);

@@ -3,14 +3,13 @@
 // GOPROXY for the module that downloads its dependency, and the real build
 // tasks run in-process (createTasks) with everything they print captured.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { ExecutionContext } from 'ava';
 import { createTasks } from '../../index.ts';
 import { UpstreamRepo } from './gitrepo.ts';
 import { REPO_ROOT } from './gulp.ts';
 import { publishModule } from './goproxy.ts';
-import { tempDir } from './tmp.ts';
 
 export const FIXTURES = join(REPO_ROOT, 'test/fixtures/go');
 export const LDFLAGS = '-X main.version={version} -X main.commit={commit}';
@@ -50,8 +49,14 @@ export interface ProjectOptions {
   cache?: string;
 }
 
-export async function buildProject(t: ExecutionContext, options: ProjectOptions = {}): Promise<BuildProject> {
-  const cwd = await tempDir(t, 'corpus-kit-build-');
+/** A test, or a file scope whose projects outlive one test (removed in test.after.always). */
+export interface Owner {
+  teardown(fn: () => unknown): void;
+}
+
+export async function buildProject(owner: Owner, options: ProjectOptions = {}): Promise<BuildProject> {
+  const cwd = await mkdtemp(join(tmpdir(), 'corpus-kit-build-'));
+  owner.teardown(() => rm(cwd, { recursive: true, force: true }));
   const cache = options.cache ?? join(cwd, 'cache');
   const proxy = join(cwd, 'goproxy');
   await publishModule(proxy, 'example.com/greet', 'v1.0.0', join(FIXTURES, 'greet'));

@@ -1,0 +1,142 @@
+// release on a real dockerd with the kit's offline builder recipe: three Go
+// programs (vendored module, legacy GOPATH layout, module with a downloaded
+// dependency) are fetched from tagged bare repos, compiled in containers,
+// packaged with checksums; reruns rebuild exactly what changed.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Manifest } from '../lib/manifest.ts';
+import { buildProject, LDFLAGS, type BuildProject, type Run } from './helpers/build-project.ts';
+import { requireCommands } from './helpers/prerequisites.ts';
+
+test.before(() => requireCommands('docker', 'git', 'debootstrap', 'xz'));
+
+const run = (file: string) => execFileSync(file, { encoding: 'utf8' }).trim();
+const release = (p: BuildProject) => join(p.cwd, 'dist/release');
+const manifestOf = async (p: BuildProject) => JSON.parse(await readFile(join(release(p), 'manifest.json'), 'utf8')) as Manifest;
+/** Which binaries a run compiled (as opposed to took from the build cache). */
+const compiled = (r: Run) => [...r.err.matchAll(/^\[(\w+)\] go build .*: done/gm)].map((m) => m[1]).sort();
+const cachedBuilds = (r: Run) => [...r.err.matchAll(/^\[(\w+)\] cached .* not rebuilt$/gm)].map((m) => m[1]).sort();
+
+function ok(t: { is(a: unknown, b: unknown, m?: string): void }, r: Run): void {
+  t.is(r.error?.message, undefined, r.err);
+}
+
+// One project the serial tests below build on: each step starts from the state the previous one left.
+let project: BuildProject;
+const cleanups: (() => unknown)[] = [];
+const fileScope = { teardown: (fn: () => unknown) => void cleanups.push(fn) };
+test.after.always(async () => {
+  for (const fn of cleanups) await fn();
+});
+
+test.serial('release compiles every layout in containers, {version} and {commit} reach the binaries, checksums verify', async (t) => {
+  project = await buildProject(fileScope);
+  const r = await project.run('release');
+  ok(t, r);
+  t.deepEqual(compiled(r), ['legacy', 'moddep', 'vendored']);
+  t.regex(r.err, /\[moddep\] go mod download: done/);
+  const lock = JSON.parse(await readFile(join(project.cwd, 'corpus.lock.json'), 'utf8')) as { binaries: Record<string, { commit: string }> };
+  const greeting: Record<string, string> = { vendored: 'hello from vendored', legacy: 'legacy gopath build', moddep: 'hello from moddep' };
+  for (const name of ['vendored', 'legacy', 'moddep']) {
+    const commit = lock.binaries[name]!.commit;
+    t.is(commit, project.upstream[name]!.head());
+    t.is(run(join(project.cwd, 'dist/bin', name)), `${greeting[name]} version=v1.0.0 commit=${commit}`);
+    // The packaged archive holds the same program.
+    t.is(execFileSync('sh', ['-c', 'xz -dc "$1" > "$2" && chmod +x "$2" && "$2"', 'sh', join(release(project), `${name}-v1.0.0.xz`), join(project.cwd, `${name}.unpacked`)], { encoding: 'utf8' }).trim(), `${greeting[name]} version=v1.0.0 commit=${commit}`);
+    t.regex(execFileSync('md5sum', ['-c', `${name}-v1.0.0.xz.md5`], { cwd: release(project), encoding: 'utf8' }), new RegExp(`^${name}-v1\\.0\\.0\\.xz: OK$`, 'm'));
+    t.regex(execFileSync('sha256sum', ['-c', `${name}-v1.0.0.xz.sha256`], { cwd: release(project), encoding: 'utf8' }), /: OK/);
+  }
+  t.is(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: release(project), encoding: 'utf8' }), ['legacy', 'moddep', 'vendored'].map((n) => `${n}-v1.0.0.xz: OK\n`).join(''));
+  const manifest = await manifestOf(project);
+  t.deepEqual(manifest.files, (await readdir(release(project))).sort());
+  const vendored = manifest.binaries.vendored!;
+  t.like(vendored, { version: 'v1.0.0', ref: 'v1.0.0', commit: lock.binaries.vendored!.commit, file: 'vendored-v1.0.0.xz' });
+  t.regex(vendored.builder_image_id, /^sha256:[0-9a-f]{64}$/);
+  t.is(execFileSync('md5sum', [join(release(project), vendored.file)], { encoding: 'utf8' }).split(' ')[0], vendored.md5);
+});
+
+test.serial('a re-run with nothing changed rebuilds and recompresses nothing, and says so', async (t) => {
+  const before = await readFile(join(release(project), 'SHA256SUMS'), 'utf8');
+  const r = await project.run('release');
+  ok(t, r);
+  t.deepEqual(compiled(r), []);
+  t.deepEqual(cachedBuilds(r), ['legacy', 'moddep', 'vendored']);
+  t.notRegex(r.err, /go mod download|xz --threads/);
+  t.is(await readFile(join(release(project), 'SHA256SUMS'), 'utf8'), before);
+});
+
+test.serial('a changed pin rebuilds only that binary, and its old archive leaves dist/release', async (t) => {
+  const upstream = project.upstream.legacy!;
+  upstream.commit('banner/banner.go', 'package banner\n\nfunc Line() string { return "legacy gopath build, second release" }\n', 'second release');
+  upstream.tag('v1.1.0');
+  project.binaries.legacy!.source.ref = 'v1.1.0';
+  await project.save();
+  const r = await project.run('release');
+  ok(t, r);
+  t.deepEqual(compiled(r), ['legacy']);
+  t.deepEqual(cachedBuilds(r), ['moddep', 'vendored']);
+  t.is(run(join(project.cwd, 'dist/bin/legacy')), `legacy gopath build, second release version=v1.1.0 commit=${upstream.head()}`);
+  const files = await readdir(release(project));
+  t.true(files.includes('legacy-v1.1.0.xz'));
+  t.false(files.some((f) => f.startsWith('legacy-v1.0.0')), files.join(' '));
+  t.regex(await readFile(join(release(project), 'SHA256SUMS'), 'utf8'), /legacy-v1\.1\.0\.xz\n/);
+});
+
+test.serial('a changed build setting rebuilds only that binary', async (t) => {
+  project.binaries.vendored!.build.ldflags = `${LDFLAGS} -s -w`;
+  await project.save();
+  const r = await project.run('release');
+  ok(t, r);
+  t.deepEqual(compiled(r), ['vendored']);
+  t.regex(run(join(project.cwd, 'dist/bin/vendored')), /version=v1\.0\.0/);
+});
+
+test.serial('a damaged cached output is detected and rebuilt to the same bytes', async (t) => {
+  const before = (await manifestOf(project)).binaries.moddep!;
+  const entries = await readdir(join(project.cache, 'build'));
+  let damaged = 0;
+  for (const entry of entries) {
+    const binary = join(project.cache, 'build', entry, 'binary');
+    const bytes = await readFile(binary);
+    if (!run(binary).startsWith('hello from moddep')) continue;
+    bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
+    await writeFile(binary, bytes);
+    damaged++;
+  }
+  t.is(damaged, 1);
+  const r = await project.run('release');
+  ok(t, r);
+  t.regex(r.err, /\[moddep\] cached output .* is damaged \(sha256 [0-9a-f]{64}, expected [0-9a-f]{64}\); rebuilding/);
+  t.deepEqual(compiled(r), ['moddep']);
+  t.is((await manifestOf(project)).binaries.moddep!.sha256, before.sha256);
+});
+
+test.serial('--only packages just the named binary and keeps the others in the release; a disabled binary leaves it', async (t) => {
+  const only = await project.run('package', ['--only', 'moddep']);
+  ok(t, only);
+  t.notRegex(only.err, /\[(legacy|vendored)\]/);
+  t.deepEqual(Object.keys((await manifestOf(project)).binaries).sort(), ['legacy', 'moddep', 'vendored']);
+  t.regex(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: release(project), encoding: 'utf8' }), /vendored-v1\.0\.0\.xz: OK/);
+
+  project.binaries.moddep!.enabled = false;
+  await project.save();
+  const r = await project.run('release');
+  ok(t, r);
+  t.deepEqual((await readdir(release(project))).filter((f) => f.startsWith('moddep')), []);
+  t.deepEqual(await readdir(join(project.cwd, 'dist/bin')), ['legacy', 'vendored']);
+});
+
+test.serial('two cold builds of the same pins give byte-identical binaries and SHA256SUMS', async (t) => {
+  const names = ['legacy', 'moddep', 'vendored'];
+  const upstream = await buildProject(t, { names });
+  const builds = [upstream, await buildProject(t, { names, upstream: upstream.upstream })];
+  for (const build of builds) ok(t, await build.run('release'));
+  const [a, b] = builds as [BuildProject, BuildProject];
+  t.not(a.cache, b.cache);
+  for (const name of names) t.deepEqual(await readFile(join(a.cwd, 'dist/bin', name)), await readFile(join(b.cwd, 'dist/bin', name)), name);
+  const sums = await readFile(join(release(a), 'SHA256SUMS'), 'utf8');
+  t.is(sums.split('\n').filter(Boolean).length, 3);
+  t.is(await readFile(join(release(b), 'SHA256SUMS'), 'utf8'), sums);
+});
