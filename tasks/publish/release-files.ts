@@ -2,12 +2,12 @@
 // produced none (`gulp publish` alone), dist/release/manifest.json. Every file is
 // hashed and checked against what the package step recorded (the artifact's or
 // manifest's sha256, SHA256SUMS) before anything leaves the machine.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { UploadableArtifact } from '../../lib/artifacts.ts';
 import type { Context } from '../../lib/context.ts';
 import { UserError } from '../../lib/errors.ts';
-import { hashFile } from '../../lib/hash.ts';
+import { hashFile, type FileDigest } from '../../lib/hash.ts';
 import { MANIFEST_FILE, SUMS_FILE, type Manifest } from '../../lib/manifest.ts';
 import type { Pipe } from '../../lib/pipe.ts';
 import type { PublishFile } from './types.ts';
@@ -84,6 +84,23 @@ async function expectations(artifacts: readonly UploadableArtifact[]): Promise<M
   return expected;
 }
 
+/**
+ * The load step and the publish step both check the files; a file whose inode,
+ * size and times are unchanged since it was hashed in this process is not read
+ * again (a 1 GiB archive costs seconds to hash).
+ */
+const hashed = new Map<string, { key: string; digest: FileDigest }>();
+
+async function digestOf(path: string): Promise<FileDigest> {
+  const { ino, size, mtimeMs, ctimeMs } = await stat(path);
+  const key = `${ino}:${size}:${mtimeMs}:${ctimeMs}`;
+  const cached = hashed.get(path);
+  if (cached?.key === key) return cached.digest;
+  const digest = await hashFile(path);
+  hashed.set(path, { key, digest });
+  return digest;
+}
+
 /** `<archive>.md5` and `<archive>.sha256` must name the archive and hold its digest. */
 async function sidecarProblems(artifacts: readonly UploadableArtifact[]): Promise<string[]> {
   const problems: string[] = [];
@@ -118,7 +135,7 @@ export async function releaseFiles(ctx: Pick<Context, 'artifacts'>): Promise<Pub
   for (const [name, path] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
     let digest;
     try {
-      digest = await hashFile(path);
+      digest = await digestOf(path);
     } catch (error) {
       problems.push(`${name}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `missing (${path})` : (error as Error).message}`);
       continue;
