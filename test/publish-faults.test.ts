@@ -2,13 +2,10 @@
 // ends with every file present once and verified, or with a clear error that
 // leaves the previous good assets in place. No output ever holds the token.
 import test, { type ExecutionContext } from 'ava';
-import { TEMP_PREFIX } from '../tasks/publish/github.ts';
-import { GitHubPublisher } from '../tasks/publish/github.ts';
-import { releaseFiles, manifestArtifacts, readManifest } from '../tasks/publish/release-files.ts';
-import { ArtifactList } from '../lib/artifacts.ts';
 import { Logger } from '../lib/logger.ts';
+import { GitHubPublisher, TEMP_PREFIX } from '../tasks/publish/github.ts';
 import type { Fault } from './helpers/github/emulator.ts';
-import { assetNames, publishProject, REPO, TAG, TOKEN, type PublishProject } from './helpers/github/project.ts';
+import { assetNames, filesOf, publishProject, REPO, TAG, TOKEN, type PublishProject } from './helpers/github/project.ts';
 import { writeReleaseDir } from './helpers/github/release-dir.ts';
 
 const REGISTRY = 'registry-v2.8.3.xz';
@@ -144,9 +141,7 @@ test('a slow server (delayed answers, uploads read at 1 MiB/s) still ends comple
 
 test('a server that stalls past the socket timeout: the attempt is abandoned and retried; a stall on every attempt fails clearly', async (t) => {
   const project = await publishProject(t);
-  const artifacts = new ArtifactList();
-  for (const artifact of manifestArtifacts(project.release.dir, await readManifest(project.release.dir))) artifacts.add(artifact);
-  const files = await releaseFiles({ artifacts });
+  const files = await filesOf(project.release.dir);
   let err = '';
   const log = new Logger({ level: 'verbose', err: (s) => void (err += s), out: (s) => void (err += s) });
   const publisher = (timeoutMs: number) => new GitHubPublisher({ repo: REPO, tag: TAG, baseUrl: project.emulator.baseUrl, token: TOKEN, log, timeoutMs, retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200, maxRateLimitWaitMs: 1000 } });
@@ -157,12 +152,37 @@ test('a server that stalls past the socket timeout: the attempt is abandoned and
   t.deepEqual(assetNames(project.emulator), [...project.release.files].sort());
 
   project.release = await writeReleaseDir(project.release.dir, { registry: Buffer.from('stalled build'.repeat(10000)), auth_server: project.release.contents.get('auth_server-1.14.0.xz')! });
-  const changed = new ArtifactList();
-  for (const artifact of manifestArtifacts(project.release.dir, await readManifest(project.release.dir))) changed.add(artifact);
   const before = project.emulator.content(REPO, TAG, REGISTRY);
   project.emulator.fault({ server: 'uploads', path: REGISTRY_UPLOAD, times: Infinity, effect: { type: 'slow', delayMs: 1500 } });
-  const error = await publisher(400).publish(await releaseFiles({ artifacts: changed })).then(() => undefined, (e: Error) => e);
+  const error = await publisher(400).publish(await filesOf(project.release.dir)).then(() => undefined, (e: Error) => e);
   t.regex(error?.message ?? '', /registry-v2\.8\.3\.xz: upload failed: no data for 0\.4s \(gave up after 3 attempts\)/);
   t.deepEqual(project.emulator.content(REPO, TAG, REGISTRY), before);
+  t.false(err.includes(TOKEN));
+});
+
+test('a rename that fails after the old asset was deleted: a clear error, the verified copy kept, and the next run renames it without uploading again', async (t) => {
+  const project = await publishProject(t);
+  t.is((await project.run()).error, undefined);
+  project.release = await writeReleaseDir(project.release.dir, { registry: Buffer.from('renamed build'.repeat(20000)), auth_server: project.release.contents.get('auth_server-1.14.0.xz')! });
+  const registry = (await filesOf(project.release.dir)).filter((f) => f.name === REGISTRY);
+  let err = '';
+  const log = new Logger({ level: 'verbose', err: (s) => void (err += s), out: (s) => void (err += s) });
+  const publisher = () => new GitHubPublisher({ repo: REPO, tag: TAG, baseUrl: project.emulator.baseUrl, token: TOKEN, log, retry: { attempts: 2, baseDelayMs: 20, maxDelayMs: 50, maxRateLimitWaitMs: 1000 } });
+
+  project.emulator.fault({ server: 'api', method: 'PATCH', path: /\/releases\/assets\/\d+$/, times: Infinity, effect: { type: 'status', status: 502, body: { message: 'Server Error' } } });
+  const error = await publisher().publish(registry).then(() => undefined, (e: Error) => e);
+  t.regex(error?.message ?? '', new RegExp(`registry-v2\\.8\\.3\\.xz: the new copy is uploaded and verified as ${TEMP_PREFIX}[0-9a-f]{8}-registry-v2\\.8\\.3\\.xz, but putting it in place failed: Server Error.*run publish again`));
+  const temp = project.emulator.assets(REPO, TAG).find((a) => (a.name as string).endsWith(`-${REGISTRY}`))!;
+  t.is(temp.state, 'uploaded');
+  t.is(temp.digest, `sha256:${registry[0]!.sha256}`, 'the good copy is there, under its temporary name');
+
+  project.emulator.clearFaults();
+  const uploadsBefore = project.emulator.requests.filter((r) => r.server === 'uploads').length;
+  const outcomes = await publisher().publish(registry);
+  t.deepEqual(outcomes.map((o) => [o.name, o.action]), [[REGISTRY, 'rename']]);
+  t.is(project.emulator.requests.filter((r) => r.server === 'uploads').length, uploadsBefore, 'not uploaded again');
+  t.regex(err, new RegExp(`renaming ${TEMP_PREFIX}[0-9a-f]{8}-registry-v2\\.8\\.3\\.xz to registry-v2\\.8\\.3\\.xz \\(a verified copy left by an interrupted run\\)`));
+  t.deepEqual(project.emulator.content(REPO, TAG, REGISTRY), project.release.contents.get(REGISTRY));
+  t.false(assetNames(project.emulator).some((n) => n.startsWith(TEMP_PREFIX)));
   t.false(err.includes(TOKEN));
 });

@@ -106,8 +106,11 @@ export class GitHubPublisher implements Publisher {
     const assets = release ? await this.#listAssets(release.id) : [];
     const steps: PlanStep[] = [];
     if (!release) steps.push({ action: 'create', name: this.#options.tag, reason: 'no release with this tag (created as a draft)' });
-    for (const leftover of this.#leftovers(assets)) steps.push({ action: 'delete', name: leftover.name, reason: this.#leftoverReason(leftover) });
-    for (const d of await this.#decide(files, assets)) steps.push({ action: d.action, name: d.file.name, reason: d.reason });
+    const adoptable = this.#adoptable(assets, files);
+    for (const [temp, file] of adoptable) steps.push({ action: 'rename', name: file.name, reason: `verified copy left as ${temp.name} by an interrupted run` });
+    for (const leftover of this.#leftovers(assets).filter((a) => !adoptable.has(a))) steps.push({ action: 'delete', name: leftover.name, reason: this.#leftoverReason(leftover) });
+    const adopted = new Set([...adoptable.values()]);
+    for (const d of await this.#decide(files.filter((f) => !adopted.has(f)), assets)) steps.push({ action: d.action, name: d.file.name, reason: d.reason });
     if (!release || release.draft) steps.push({ action: 'publish', name: this.#options.tag, reason: 'draft until every asset is in' });
     return steps;
   }
@@ -116,6 +119,13 @@ export class GitHubPublisher implements Publisher {
     const log = this.#options.log;
     const release = (await this.#findRelease()) ?? (await this.#createDraft());
     let assets = await this.#listAssets(release.id);
+    const adopted = new Set<string>();
+    for (const [temp, file] of this.#adoptable(assets, files)) {
+      log.info(`publish: renaming ${temp.name} to ${file.name} (a verified copy left by an interrupted run)`);
+      await this.#octokit.rest.repos.updateReleaseAsset({ ...this.#repoParams, asset_id: temp.id, name: file.name });
+      adopted.add(file.name);
+    }
+    if (adopted.size > 0) assets = await this.#listAssets(release.id);
     for (const leftover of this.#leftovers(assets)) {
       log.info(`publish: deleting ${leftover.name} (${this.#leftoverReason(leftover)})`);
       await this.#deleteAsset(leftover.id);
@@ -131,7 +141,7 @@ export class GitHubPublisher implements Publisher {
       await this.#octokit.rest.repos.updateRelease({ ...this.#repoParams, release_id: release.id, draft: false });
       log.info(`publish: release ${this.#options.tag} published`);
     }
-    return decisions.map((d, i) => ({ name: d.file.name, size: d.file.size, sha256: d.file.sha256, action: d.action, url: placed[i]!.browser_download_url }));
+    return decisions.map((d, i) => ({ name: d.file.name, size: d.file.size, sha256: d.file.sha256, action: adopted.has(d.file.name) ? 'rename' : d.action, url: placed[i]!.browser_download_url }));
   }
 
   async #findRelease(): Promise<Release | undefined> {
@@ -165,6 +175,23 @@ export class GitHubPublisher implements Publisher {
 
   #isLeftover(asset: Asset): boolean {
     return asset.state !== 'uploaded' || asset.name.startsWith(TEMP_PREFIX);
+  }
+
+  /**
+   * Temporary assets that are a verified copy (uploaded, digest equal to the local file's)
+   * of a file whose real name is missing: a run that deleted the old asset and died
+   * before the rename. Renaming them finishes that run's work without a gap.
+   */
+  #adoptable(assets: readonly Asset[], files: readonly PublishFile[]): Map<Asset, PublishFile> {
+    const adoptable = new Map<Asset, PublishFile>();
+    for (const asset of assets) {
+      const name = new RegExp(`^${TEMP_PREFIX}[0-9a-f]{8}-(.+)$`).exec(asset.name)?.[1];
+      const file = files.find((f) => f.name === name);
+      if (!file || asset.state !== 'uploaded' || asset.digest !== `sha256:${file.sha256}` || asset.size !== file.size) continue;
+      if (assets.some((a) => a.name === file.name) || [...adoptable.values()].includes(file)) continue;
+      adoptable.set(asset, file);
+    }
+    return adoptable;
   }
 
   #leftovers(assets: readonly Asset[]): Asset[] {
@@ -213,9 +240,14 @@ export class GitHubPublisher implements Publisher {
       await this.#removeNamed(release, temp).catch(() => undefined); // best effort: the next run cleans up too
       throw new UserError(`${file.name}: upload failed: ${(error as Error).message}; the previous asset, if any, is still in place`, { cause: error });
     }
-    if (existing) await this.#deleteAsset(existing.id);
-    const { data } = await this.#octokit.rest.repos.updateReleaseAsset({ ...this.#repoParams, asset_id: uploaded.id, name: file.name });
-    const renamed = data as Asset;
+    let renamed: Asset;
+    try {
+      if (existing) await this.#deleteAsset(existing.id);
+      renamed = (await this.#octokit.rest.repos.updateReleaseAsset({ ...this.#repoParams, asset_id: uploaded.id, name: file.name })).data as Asset;
+    } catch (error) {
+      bar.fail('rename failed');
+      throw new UserError(`${file.name}: the new copy is uploaded and verified as ${temp}, but putting it in place failed: ${(error as Error).message}; run publish again to finish`, { cause: error });
+    }
     if (renamed.name !== file.name) throw new UserError(`${file.name}: GitHub renamed the asset to ${renamed.name}; use file names of letters, digits, '.', '-' and '_'`);
     bar.end(`${humanSize(file.size)}, verified`);
     return renamed;

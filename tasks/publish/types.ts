@@ -8,8 +8,11 @@ export interface PublishFile {
   sha256: string;
 }
 
-/** create: the release; upload: a new asset; replace: a changed one; delete: a leftover; publish: a draft. */
-export type Action = 'create' | 'upload' | 'replace' | 'skip' | 'delete' | 'publish';
+/**
+ * create: the release; upload: a new asset; replace: a changed one; delete: a leftover;
+ * rename: a verified copy an interrupted run left under its temporary name; publish: a draft.
+ */
+export type Action = 'create' | 'upload' | 'replace' | 'skip' | 'delete' | 'rename' | 'publish';
 
 export interface PlanStep {
   action: Action;

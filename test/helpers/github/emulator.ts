@@ -154,6 +154,10 @@ export class GitHubEmulator {
     this.#faults.push({ ...fault, left: fault.times ?? 1 });
   }
 
+  clearFaults(): void {
+    this.#faults.length = 0;
+  }
+
   /** Requests that change something (anything but GET and HEAD). */
   writes(): RecordedRequest[] {
     return this.requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD');

@@ -4,6 +4,9 @@
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { createTasks } from '../../../index.ts';
+import { ArtifactList } from '../../../lib/artifacts.ts';
+import { manifestArtifacts, readManifest, releaseFiles } from '../../../tasks/publish/release-files.ts';
+import type { PublishFile } from '../../../tasks/publish/types.ts';
 import { tempDir } from '../tmp.ts';
 import { GitHubEmulator, type EmulatorOptions } from './emulator.ts';
 import { writeReleaseDir, type ReleaseDir } from './release-dir.ts';
@@ -57,4 +60,11 @@ export async function publishProject(t: ExecutionContext, options: Partial<Emula
 /** The names of the release's assets, sorted. */
 export function assetNames(emulator: GitHubEmulator): string[] {
   return emulator.assets(REPO, TAG).map((a) => a.name as string).sort();
+}
+
+/** The checked publish files of a release directory, as the load step reads them. */
+export async function filesOf(dir: string): Promise<PublishFile[]> {
+  const artifacts = new ArtifactList();
+  for (const artifact of manifestArtifacts(dir, await readManifest(dir))) artifacts.add(artifact);
+  return releaseFiles({ artifacts });
 }
