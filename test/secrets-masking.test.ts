@@ -167,3 +167,13 @@ test('pillar:show masks a private key given as PEM text', async (t) => {
   t.regex(out, /key: "\*\*\*"/);
   t.false(out.includes('c2VjcmV0LWtleS1tYXRlcmlhbA'));
 });
+
+test('a private key given as PEM text is masked in any output, line by line', async (t) => {
+  const dir = await tempDir(t);
+  const body = 'c2VjcmV0LWtleS1tYXRlcmlhbC1saW5lLW9uZQ==';
+  const file = join(dir, 'tls.yml');
+  await writeFile(file, `data_root: ${join(dir, 'data')}\ntls:\n  key: |\n    -----BEGIN PRIVATE KEY-----\n    ${body}\n    -----END PRIVATE KEY-----\n`);
+  const ctx = await createContext({ cwd: dir, argv: ['--pillar', file, '--verbose'], env: {}, logger: { out: () => {}, err: () => {} } });
+  t.is(ctx.log.mask(`key line: ${body}`), 'key line: ***');
+  t.is(ctx.log.mask(String(ctx.pillar.tls.key)).includes(body), false);
+});
