@@ -2,6 +2,7 @@
 // count. The output is stored under a content address (commit, builder image id,
 // build settings); a stored output whose sha256 still matches is used as is
 // ("cached"), a damaged one is rebuilt.
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { imageFor } from '../container/recipes.ts';
@@ -68,9 +69,28 @@ async function moduleCache(ctx: Context, plan: GoBuild, image: Image, tree: stri
   return dir;
 }
 
-async function build(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string): Promise<void> {
+/**
+ * Go's build cache shares no work in flight: binaries compiled at once on an empty
+ * cache would each compile the standard library. So on a builder's new cache the
+ * first build of the run goes alone and the others start once it filled the cache.
+ */
+type Leaders = Map<string, Promise<unknown>>;
+
+async function build(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string, leaders: Leaders): Promise<void> {
   const gocache = join(ctx.paths.cache, 'gocache', image.id.replace(/^sha256:/, '').slice(0, 16));
   await mkdir(gocache, { recursive: true });
+  const warm = join(gocache, '.warm');
+  const leader = leaders.get(gocache);
+  if (leader) await leader.catch(() => undefined);
+  else if (!existsSync(warm)) {
+    const first = compileInContainer(ctx, plan, image, source, entry, gocache).then(() => writeFile(warm, ''));
+    leaders.set(gocache, first);
+    return first;
+  }
+  await compileInContainer(ctx, plan, image, source, entry, gocache);
+}
+
+async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string, gocache: string): Promise<void> {
   const modcache = plan.layout === 'module' ? await moduleCache(ctx, plan, image, source.dir) : undefined;
   const partial = `${entry}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
@@ -91,7 +111,7 @@ async function build(ctx: Context, plan: GoBuild, image: Image, source: SourceAr
   progress.end(`${(digest.size / 1e6).toFixed(1)} MB, sha256 ${digest.sha256.slice(0, 16)}`);
 }
 
-async function compileBinary(ctx: Context, binary: SelectedBinary, images: Map<string, Promise<Image>>): Promise<BinaryArtifact> {
+async function compileBinary(ctx: Context, binary: SelectedBinary, images: Map<string, Promise<Image>>, leaders: Leaders): Promise<BinaryArtifact> {
   const source = ctx.artifacts.ofKind('source').find((s) => s.binary === binary.name);
   if (!source) throw new Error(`compile: no fetched source for ${binary.name} (the fetch step runs first)`);
   const builder = binary.config.build.builder;
@@ -101,7 +121,7 @@ async function compileBinary(ctx: Context, binary: SelectedBinary, images: Map<s
   const plan = await planBuild(binary, source, image.id);
   const entry = join(ctx.paths.cache, 'build', plan.key);
   if (await readCached(ctx, entry, binary.name)) ctx.log.info(`[${binary.name}] cached ${source.ref} (build ${plan.key.slice(0, 12)}), not rebuilt`);
-  else await build(ctx, plan, image, source, entry);
+  else await build(ctx, plan, image, source, entry, leaders);
   // A copy, not a link: nothing done to dist/ can damage the cache.
   const path = join(binDir(ctx), binary.name);
   await copyFile(join(entry, 'binary'), `${path}.partial`);
@@ -115,7 +135,8 @@ export const compilePipe: Pipe = {
   async run(ctx) {
     await mkdir(binDir(ctx), { recursive: true });
     const images = new Map<string, Promise<Image>>();
-    const results = await mapLimit(selectedBinaries(ctx), CORES, (binary) => compileBinary(ctx, binary, images));
+    const leaders: Leaders = new Map();
+    const results = await mapLimit(selectedBinaries(ctx), CORES, (binary) => compileBinary(ctx, binary, images, leaders));
     const binaries = settledValues(results, (errors) => new UserError(errors.map((e) => e.message).join('\n')));
     for (const binary of binaries) ctx.artifacts.add(binary);
     // Binaries that left the release do not stay in dist/bin.

@@ -3,9 +3,9 @@
 // source) stops the run with a clear message before anything is built, leaving
 // dist/ and corpus.lock.json exactly as they were.
 import test, { type ExecutionContext } from 'ava';
-import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildProject, snapshot, type BuildProject } from './helpers/build-project.ts';
+import { buildProject, snapshot, useGulpCli, type BuildProject } from './helpers/build-project.ts';
 import { git } from './helpers/gitrepo.ts';
 import { REPO_ROOT, runGulp } from './helpers/gulp.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
@@ -112,12 +112,7 @@ test('gulp release on the CLI: a bad pin prints one clear line, no stack trace, 
   const { project, untouched } = await lockedProject(t);
   project.binaries.legacy!.source.ref = 'v0.0.1';
   await project.save();
-  // A project of its own, as a user has: its gulpfile imports the kit.
-  await mkdir(join(project.cwd, 'node_modules'));
-  for (const dep of ['gulp', 'tsx']) await symlink(join(REPO_ROOT, 'node_modules', dep), join(project.cwd, 'node_modules', dep));
-  await copyFile(join(REPO_ROOT, '.gulp.cjs'), join(project.cwd, '.gulp.cjs'));
-  await writeFile(join(project.cwd, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }));
-  await writeFile(join(project.cwd, 'gulpfile.ts'), `import gulp from 'gulp';\nimport { createTasks, registerTasks } from ${JSON.stringify(join(REPO_ROOT, 'index.ts'))};\nregisterTasks(gulp, await createTasks({ cwd: import.meta.dirname }));\n`);
+  await useGulpCli(project.cwd);
   const run = await runGulp(project.cwd, ['release', '--pillar', 'pillar.yml'], { CORPUS_KIT_CACHE: project.cache });
   t.is(run.code, 1, run.all);
   t.regex(run.stderr, /binaries\.legacy\.source\.ref: cannot resolve tag "v0\.0\.1"/);

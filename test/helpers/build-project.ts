@@ -3,7 +3,7 @@
 // GOPROXY for the module that downloads its dependency, and the real build
 // tasks run in-process (createTasks) with everything they print captured.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createTasks } from '../../index.ts';
@@ -103,4 +103,13 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
   };
   await walk(dir);
   return result;
+}
+
+/** Makes `dir` a user's gulp project: gulp and tsx installed, a gulpfile that imports the kit. */
+export async function useGulpCli(dir: string): Promise<void> {
+  await mkdir(join(dir, 'node_modules'), { recursive: true });
+  for (const dep of ['gulp', 'tsx']) await symlink(join(REPO_ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
+  await copyFile(join(REPO_ROOT, '.gulp.cjs'), join(dir, '.gulp.cjs'));
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }));
+  await writeFile(join(dir, 'gulpfile.ts'), `import gulp from 'gulp';\nimport { createTasks, registerTasks } from ${JSON.stringify(join(REPO_ROOT, 'index.ts'))};\nregisterTasks(gulp, await createTasks({ cwd: import.meta.dirname }));\n`);
 }
