@@ -31,7 +31,8 @@ export function defineTask(task: KitTask): KitTask {
 export function flagHelp(flags: readonly FlagName[] = [], bare = false): Record<string, string> {
   const names: FlagName[] = bare ? [...flags] : ['pillar', ...flags, 'verbose'];
   return Object.fromEntries(names.map((name) => {
-    const [flag, help] = FLAG_HELP[name].split(': ', 2) as [string, string];
-    return [flag, help];
+    const text = FLAG_HELP[name];
+    const cut = text.indexOf(': ');
+    return [text.slice(0, cut), text.slice(cut + 2)];
   }));
 }
