@@ -1,14 +1,15 @@
-// The build tasks: each runs the steps before it (fetch → compile → package),
-// every step skipping what is already up to date.
+// The build tasks: each runs the steps before it (fetch → compile → package →
+// publish), every step skipping what is already up to date.
 import { runPipes, type Pipe } from '../lib/pipe.ts';
 import { compilePipe } from './compile.ts';
 import { fetchPipe } from './fetch.ts';
 import { packagePipe } from './package.ts';
+import { publishPipes } from './publish/index.ts';
 import { pinsOutdatedTask } from './pins.ts';
 import { defineTask, type KitTask } from './task.ts';
 
-/** The release steps in order; the publish step is appended here when it exists. */
-export const releasePipes: readonly Pipe[] = [fetchPipe, compilePipe, packagePipe];
+/** The release steps in order. */
+export const releasePipes: readonly Pipe[] = [fetchPipe, compilePipe, packagePipe, ...publishPipes];
 
 const through = (pipes: readonly Pipe[]) => async (ctx: Parameters<typeof runPipes>[0]) => runPipes(ctx, pipes);
 
@@ -33,8 +34,8 @@ export const buildTasks: KitTask[] = [
   }),
   defineTask({
     name: 'release',
-    description: 'fetch -> compile -> package',
-    flags: ['only', 'repin'],
+    description: 'fetch -> compile -> package -> publish (--dry-run: publish prints its plan only)',
+    flags: ['only', 'repin', 'target', 'dryRun'],
     run: through(releasePipes),
   }),
   pinsOutdatedTask,

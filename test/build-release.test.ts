@@ -55,6 +55,10 @@ test.serial('release compiles every layout in containers, {version} and {commit}
   t.like(vendored, { version: 'v1.0.0', ref: 'v1.0.0', commit: lock.binaries.vendored!.commit, file: 'vendored-v1.0.0.xz' });
   t.regex(vendored.builder_image_id, /^sha256:[0-9a-f]{64}$/);
   t.is(execFileSync('md5sum', [join(release(project), vendored.file)], { encoding: 'utf8' }).split(' ')[0], vendored.md5);
+  // release ends with publish: the embedded default target is a local folder named after the tag.
+  const published = join(project.cwd, 'dist/publish/attachedfiles');
+  t.deepEqual((await readdir(published)).sort(), manifest.files);
+  t.is(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: published, encoding: 'utf8' }), ['legacy', 'moddep', 'vendored'].map((n) => `${n}-v1.0.0.xz: OK\n`).join(''));
 });
 
 test.serial('a re-run with nothing changed rebuilds and recompresses nothing, and says so', async (t) => {
