@@ -4,7 +4,7 @@ import { runPipes, type Pipe } from '../lib/pipe.ts';
 import { compilePipe } from './compile.ts';
 import { fetchPipe } from './fetch.ts';
 import { packagePipe } from './package.ts';
-import { publishPipes } from './publish/index.ts';
+import { publishPipes, publishTask } from './publish/index.ts';
 import { pinsOutdatedTask } from './pins.ts';
 import { defineTask, type KitTask } from './task.ts';
 
@@ -32,6 +32,7 @@ export const buildTasks: KitTask[] = [
     flags: ['only', 'repin'],
     run: through([fetchPipe, compilePipe, packagePipe]),
   }),
+  publishTask,
   defineTask({
     name: 'release',
     description: 'fetch -> compile -> package -> publish (--dry-run: publish prints its plan only)',

@@ -10,7 +10,6 @@ import type { TaskSpec } from '../plugins/api.ts';
 import { buildTasks } from './build.ts';
 import { doctorTask } from './doctor.ts';
 import { pillarTasks } from './pillar.ts';
-import { publishTask } from './publish/index.ts';
 import { flagHelp, type KitTask } from './task.ts';
 
 export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
@@ -18,7 +17,7 @@ export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
 export type GulpTask = (() => Promise<void>) & { displayName: string; description: string; flags: Record<string, string> };
 
 /** Every task of the kit, in the order `gulp --tasks` lists them. */
-export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, doctorTask, publishTask];
+export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, doctorTask];
 
 function gulpTask(name: string, description: string, flags: Record<string, string>, run: () => Promise<void>): GulpTask {
   return Object.assign(run, { displayName: name, description, flags });
