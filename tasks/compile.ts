@@ -1,8 +1,8 @@
 // compile: each binary in its builder container, in parallel up to the core
-// count. The output is stored under a content address (commit, builder image id,
+// count, through the engine's CLI only (named volumes and tar streams, no host
+// path mounted), so a remote engine (DOCKER_HOST, a docker context) works. The output is stored under a content address (commit, builder image id,
 // build settings); a stored output whose sha256 still matches is used as is
 // ("cached"), a damaged one is rebuilt.
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { imageFor } from '../container/recipes.ts';
@@ -10,7 +10,8 @@ import type { BinaryArtifact, SourceArtifact } from '../lib/artifacts.ts';
 import { releaseBinaries, selectedBinaries, type SelectedBinary } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
-import { compileCommand, downloadCommand, planBuild, type GoBuild } from '../lib/gobuild.ts';
+import { copyOut, ensureVolume, startAttached, volumeExists, volumePrefix, withContainer, withTreeVolume, withTreeVolumes } from '../lib/container.ts';
+import { compileArgs, downloadArgs, fileProxies, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, OUT_DIR, planBuild, type GoBuild } from '../lib/gobuild.ts';
 import { hashFile } from '../lib/hash.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { CORES, mapLimit, settledValues } from '../lib/pool.ts';
@@ -38,77 +39,77 @@ async function readCached(ctx: Context, entry: string, name: string): Promise<Ca
   return undefined;
 }
 
-/** The module cache for this go.sum, downloaded once (with network) and then only read. */
+/**
+ * The module cache volume for this go.sum, filled by `go mod download` (with the
+ * network) before each compile of a module-layout binary: with every module
+ * already there it reads nothing from the network, and Go's own locks make
+ * concurrent or interrupted downloads safe, so no completeness marker is needed.
+ */
 async function moduleCache(ctx: Context, plan: GoBuild, image: Image, tree: string): Promise<string> {
-  const dir = join(ctx.paths.cache, 'gomod', plan.goSum ?? 'no-go.sum');
-  if (!plan.goSum) {
-    await mkdir(dir, { recursive: true });
-    return dir;
-  }
-  try {
-    await readdir(dir);
-    return dir;
-  } catch {
-    // not downloaded yet
-  }
-  const partial = `${dir}.partial-${process.pid}`;
-  await mkdir(partial, { recursive: true });
+  const volume = modCacheVolume(volumePrefix(ctx), plan.goSum);
+  await ensureVolume(ctx, volume, image.ref, GOMODCACHE_DIR);
+  if (!plan.goSum) return volume;
+  const { dirs, goproxy } = fileProxies(ctx.env);
   const progress = startProgress(ctx.log, `[${plan.binary}] go mod download`);
-  const out = await ctx.sh({ nothrow: true })`${downloadCommand(ctx, plan, image.ref, { tree, modcache: partial })}`;
+  const out = await withTreeVolumes(ctx, image.ref, dirs, (proxies) =>
+    withContainer(ctx, downloadArgs(ctx, plan, image.ref, { tree, modcache: volume, proxies }), (id) => startAttached(ctx, id), { GOPROXY: goproxy }),
+  );
   if (out.exitCode !== 0) {
     progress.fail(`exit ${out.exitCode}`);
-    await rm(partial, { recursive: true, force: true });
     throw new UserError(`[${plan.binary}] go mod download failed (exit ${out.exitCode}):\n${out.stderr.trim().split('\n').slice(-15).join('\n')}`);
   }
-  progress.end(`modules in ${dir}`);
-  await rename(partial, dir).catch(async (error: NodeJS.ErrnoException) => {
-    // Another run downloaded the same go.sum first.
-    await rm(partial, { recursive: true, force: true });
-    if (!['ENOTEMPTY', 'EEXIST'].includes(error.code ?? '')) throw error;
-  });
-  return dir;
+  progress.end(`modules in volume ${volume}`);
+  return volume;
 }
 
 /**
  * Go's build cache shares no work in flight: binaries compiled at once on an empty
- * cache would each compile the standard library. So on a builder's new cache the
- * first build of the run goes alone and the others start once it filled the cache.
+ * cache would each compile what none has compiled yet. So on a builder's new
+ * cache volume the first build of the run goes alone and the others start once
+ * it filled the cache.
  */
 type Leaders = Map<string, Promise<unknown>>;
 
 async function build(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string, leaders: Leaders): Promise<void> {
-  const gocache = join(ctx.paths.cache, 'gocache', image.id.replace(/^sha256:/, '').slice(0, 16));
-  await mkdir(gocache, { recursive: true });
-  const warm = join(gocache, '.warm');
+  const gocache = goCacheVolume(volumePrefix(ctx), image.id);
   const leader = leaders.get(gocache);
   if (leader) await leader.catch(() => undefined);
-  else if (!existsSync(warm)) {
-    const first = compileInContainer(ctx, plan, image, source, entry, gocache).then(() => writeFile(warm, ''));
+  else if (!(await volumeExists(ctx, gocache))) {
+    const first = ensureVolume(ctx, gocache, image.ref, GOCACHE_DIR).then(() => compileInContainer(ctx, plan, image, source, entry, gocache));
     leaders.set(gocache, first);
     return first;
   }
+  await ensureVolume(ctx, gocache, image.ref, GOCACHE_DIR);
   await compileInContainer(ctx, plan, image, source, entry, gocache);
 }
 
 async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string, gocache: string): Promise<void> {
-  const modcache = plan.layout === 'module' ? await moduleCache(ctx, plan, image, source.dir) : undefined;
   const partial = `${entry}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
-  const progress = startProgress(ctx.log, `[${plan.binary}] go build ${source.ref} (${plan.layout} layout) in ${image.ref}`);
-  const out = await ctx.sh({ nothrow: true })`${compileCommand(ctx, plan, image.ref, { tree: source.dir, out: partial, gocache, modcache })}`;
-  if (out.exitCode !== 0) {
-    progress.fail(`exit ${out.exitCode}`);
+  try {
+    await withTreeVolume(ctx, image.ref, source.dir, async (tree) => {
+      const modcache = plan.layout === 'module' ? await moduleCache(ctx, plan, image, tree) : undefined;
+      const progress = startProgress(ctx.log, `[${plan.binary}] go build ${source.ref} (${plan.layout} layout) in ${image.ref}`);
+      await withContainer(ctx, compileArgs(ctx, plan, image.ref, { tree, gocache, modcache }), async (id) => {
+        const out = await startAttached(ctx, id);
+        if (out.exitCode !== 0) {
+          progress.fail(`exit ${out.exitCode}`);
+          throw new UserError(`[${plan.binary}] go build of ${source.ref} (${source.commit}) failed (exit ${out.exitCode}):\n${out.stderr.trim().split('\n').slice(-20).join('\n')}`);
+        }
+        await copyOut(ctx, id, OUT_DIR, partial);
+      });
+      await rename(join(partial, plan.binary), join(partial, 'binary'));
+      const digest = await hashFile(join(partial, 'binary'));
+      const meta: CachedOutput = { sha256: digest.sha256, size: digest.size, builder_image_id: image.id };
+      await writeFile(join(partial, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+      await rm(entry, { recursive: true, force: true });
+      await rename(partial, entry);
+      progress.end(`${(digest.size / 1e6).toFixed(1)} MB, sha256 ${digest.sha256.slice(0, 16)}`);
+    });
+  } finally {
     await rm(partial, { recursive: true, force: true });
-    throw new UserError(`[${plan.binary}] go build of ${source.ref} (${source.commit}) failed (exit ${out.exitCode}):\n${out.stderr.trim().split('\n').slice(-20).join('\n')}`);
   }
-  await rename(join(partial, plan.binary), join(partial, 'binary'));
-  const digest = await hashFile(join(partial, 'binary'));
-  const meta: CachedOutput = { sha256: digest.sha256, size: digest.size, builder_image_id: image.id };
-  await writeFile(join(partial, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
-  await rm(entry, { recursive: true, force: true });
-  await rename(partial, entry);
-  progress.end(`${(digest.size / 1e6).toFixed(1)} MB, sha256 ${digest.sha256.slice(0, 16)}`);
 }
 
 async function compileBinary(ctx: Context, binary: SelectedBinary, images: Map<string, Promise<Image>>, leaders: Leaders): Promise<BinaryArtifact> {

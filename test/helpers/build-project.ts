@@ -2,7 +2,8 @@
 // repositories made from the Go fixtures, a pillar file naming them, a file://
 // GOPROXY for the module that downloads its dependency, and the real build
 // tasks run in-process (createTasks) with everything they print captured.
-import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -33,6 +34,10 @@ type Binaries = Record<string, { source: Record<string, unknown>; build: Record<
 export interface BuildProject {
   cwd: string;
   cache: string;
+  /** CORPUS_KIT_VOLUME_PREFIX of this project: its own cache volumes, removed in teardown. */
+  volumePrefix: string;
+  /** The environment the runs get. */
+  env: NodeJS.ProcessEnv;
   proxy: string;
   upstream: Record<string, UpstreamRepo>;
   binaries: Binaries;
@@ -47,6 +52,8 @@ export interface ProjectOptions {
   upstream?: Record<string, UpstreamRepo>;
   /** Source cache/build cache directory (CORPUS_KIT_CACHE); a new one per project by default. */
   cache?: string;
+  /** More environment for the runs (DOCKER_HOST for another engine, ...). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** A test, or a file scope whose projects outlive one test (removed in test.after.always). */
@@ -59,6 +66,9 @@ export async function buildProject(owner: Owner, options: ProjectOptions = {}): 
   owner.teardown(() => rm(cwd, { recursive: true, force: true }));
   const cache = options.cache ?? join(cwd, 'cache');
   const proxy = join(cwd, 'goproxy');
+  const volumePrefix = `corpus-kit-test-${randomBytes(5).toString('hex')}`;
+  const env = { ...process.env, CORPUS_KIT_CACHE: cache, CORPUS_KIT_VOLUME_PREFIX: volumePrefix, GOPROXY: `file://${proxy}`, GOSUMDB: 'off', CI: 'true', ...options.env };
+  owner.teardown(() => removeVolumes(env, volumePrefix));
   await publishModule(proxy, 'example.com/greet', 'v1.0.0', join(FIXTURES, 'greet'));
   const names = options.names ?? Object.keys(FIXTURE_BUILDS);
   const upstream: Record<string, UpstreamRepo> = {};
@@ -71,7 +81,7 @@ export async function buildProject(owner: Owner, options: ProjectOptions = {}): 
     build: { builder: { recipe: 'golang-bookworm' }, ldflags: LDFLAGS, ...FIXTURE_BUILDS[name] },
   }]));
   const project: BuildProject = {
-    cwd, cache, proxy, upstream, binaries,
+    cwd, cache, volumePrefix, env, proxy, upstream, binaries,
     async save() {
       const pillar = { data_root: join(cwd, 'data'), binaries: { registry: { enabled: false }, auth_server: { enabled: false }, ...binaries } };
       await writeFile(join(cwd, 'pillar.yml'), JSON.stringify(pillar, null, 2));
@@ -79,7 +89,6 @@ export async function buildProject(owner: Owner, options: ProjectOptions = {}): 
     async run(task, argv = []) {
       let out = '';
       let err = '';
-      const env = { ...process.env, CORPUS_KIT_CACHE: cache, GOPROXY: `file://${proxy}`, GOSUMDB: 'off', CI: 'true' };
       const tasks = await createTasks({ cwd, argv: ['--pillar', join(cwd, 'pillar.yml'), ...argv], env, logger: { out: (s) => void (out += s), err: (s) => void (err += s) } });
       const fn = tasks[task];
       if (!fn) throw new Error(`no task ${task}`);
@@ -89,6 +98,17 @@ export async function buildProject(owner: Owner, options: ProjectOptions = {}): 
   };
   await project.save();
   return project;
+}
+
+/** The volumes whose names start with `prefix` on the engine `env` points at. */
+export function listVolumes(env: NodeJS.ProcessEnv, prefix: string): string[] {
+  const names = execFileSync('docker', ['volume', 'ls', '--quiet', '--filter', `name=${prefix}`], { env, encoding: 'utf8' });
+  return names.split('\n').filter((n) => n.startsWith(prefix)).sort();
+}
+
+function removeVolumes(env: NodeJS.ProcessEnv, prefix: string): void {
+  const names = listVolumes(env, prefix);
+  if (names.length) execFileSync('docker', ['volume', 'rm', '--force', ...names], { env, stdio: 'ignore' });
 }
 
 /** Every file under `dir` with its sha256 and mtime: a snapshot to prove nothing changed. */
