@@ -73,14 +73,19 @@ type Leaders = Map<string, Promise<unknown>>;
 async function build(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string, leaders: Leaders): Promise<void> {
   const gocache = goCacheVolume(volumePrefix(ctx), image.id);
   const leader = leaders.get(gocache);
-  if (leader) await leader.catch(() => undefined);
-  else if (!(await volumeExists(ctx, gocache))) {
-    const first = ensureVolume(ctx, gocache, image.ref, GOCACHE_DIR).then(() => compileInContainer(ctx, plan, image, source, entry, gocache));
-    leaders.set(gocache, first);
-    return first;
+  if (leader) {
+    await leader;
+    return compileInContainer(ctx, plan, image, source, entry, gocache);
   }
-  await ensureVolume(ctx, gocache, image.ref, GOCACHE_DIR);
-  await compileInContainer(ctx, plan, image, source, entry, gocache);
+  // Both set before any await, so the binaries that start with this one wait for it.
+  const fresh = volumeExists(ctx, gocache).then(async (existed) => {
+    await ensureVolume(ctx, gocache, image.ref, GOCACHE_DIR);
+    return !existed;
+  });
+  const compiled = fresh.then(() => compileInContainer(ctx, plan, image, source, entry, gocache));
+  // A failed first build lets the others go on (each then reports its own result).
+  leaders.set(gocache, fresh.then((isNew) => (isNew ? compiled : undefined)).catch(() => undefined));
+  await compiled;
 }
 
 async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string, gocache: string): Promise<void> {
