@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageSourceConfig } from '../pillar/schema.ts';
-import { imageId } from '../lib/container.ts';
+import { envArgs, imageId, withContainer } from '../lib/container.ts';
+import { GOCACHE_DIR, STD_WARM_UP } from '../lib/gobuild.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { withLock } from '../lib/lock.ts';
@@ -26,12 +27,14 @@ export interface Recipe {
   variant: string;
   packages: string[];
   env: Record<string, string>;
-  /** corpus-kit-recipe/<name>:<hash of the recipe>. */
+  /** "std": the image carries a Go build cache holding the standard library (STD_WARM_UP). */
+  goCache?: 'std';
+  /** corpus-kit-recipe/<name>:<hash of the recipe and its warm-up>. */
   tag: string;
 }
 
 /** Bumped when the way an image is made from a recipe changes, so old images are not reused. */
-const RECIPE_FORMAT = 1;
+const RECIPE_FORMAT = 2;
 
 function problem(file: string, message: string): never {
   throw new UserError(`${file}: ${message}`);
@@ -61,10 +64,13 @@ export async function loadRecipe(name: string): Promise<Recipe> {
   if (typeof env !== 'object' || env === null || !Object.entries(env).every(([k, v]) => /^[A-Z_][A-Z0-9_]*$/.test(k) && typeof v === 'string' && !/[\n\r]/.test(v))) {
     problem(file, `"env": expected NAME: value pairs, got ${JSON.stringify(env)}`);
   }
-  const content = { format: RECIPE_FORMAT, suite: r.suite, variant, packages: [...(packages as string[])].sort(), env };
+  if (r.go_cache !== undefined && r.go_cache !== 'std') problem(file, `"go_cache": expected "std" (the standard library compiled into the image's Go build cache), got ${JSON.stringify(r.go_cache)}`);
+  const goCache = r.go_cache as 'std' | undefined;
+  // The warm-up is part of the tag: a change to the kit's compile flags makes new images.
+  const content = { format: RECIPE_FORMAT, suite: r.suite, variant, packages: [...(packages as string[])].sort(), env, goCache: goCache ? STD_WARM_UP : null };
   const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 16);
   return {
-    name, file, suite: r.suite, variant, packages: packages as string[], env: env as Record<string, string>,
+    name, file, suite: r.suite, variant, packages: packages as string[], env: env as Record<string, string>, goCache,
     description: typeof r.description === 'string' ? r.description : undefined,
     tag: `corpus-kit-recipe/${name}:${hash}`,
   };
@@ -131,8 +137,11 @@ async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<string> {
     await ctx.sh`find ${join(rootfs, 'var/cache/apt/archives')} ${join(rootfs, 'var/lib/apt/lists')} -type f -delete`;
     const changes = Object.entries(recipe.env).flatMap(([k, v]) => ['--change', `ENV ${k}=${v}`]);
     changes.push('--change', `LABEL corpus-kit.recipe=${recipe.name}`);
-    const imported = await ctx.sh`tar --numeric-owner -C ${rootfs} -c .`.pipe(ctx.sh`${ctx.pillar.engine} import ${changes} - ${recipe.tag}`);
+    // With a warm-up, the imported root file system is only a step: the tag goes to the warmed image.
+    const importTag = recipe.goCache ? `${recipe.tag}-rootfs` : recipe.tag;
+    const imported = await ctx.sh`tar --numeric-owner -C ${rootfs} -c .`.pipe(ctx.sh`${ctx.pillar.engine} import ${changes} - ${importTag}`);
     progress.end(imported.stdout.trim().slice(0, 19));
+    if (recipe.goCache) await warmGoCache(ctx, recipe, importTag);
     const id = await imageId(ctx, recipe.tag);
     if (!id) throw new Error(`image ${recipe.tag}: imported, but ${ctx.pillar.engine} does not list it`);
     return id;
@@ -141,6 +150,33 @@ async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<string> {
     throw error;
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Commits `base` with the standard library compiled into its Go build cache
+ * (STD_WARM_UP) as the recipe's tag. One idle container, one `exec` per
+ * warm-up (each with its own environment), then a commit of the stopped container.
+ */
+async function warmGoCache(ctx: Context, recipe: Recipe, base: string): Promise<void> {
+  const progress = startProgress(ctx.log, `image ${recipe.tag}: Go standard library into ${GOCACHE_DIR}`);
+  try {
+    await withContainer(ctx, ['--network', 'none', '--user', '0:0', '--workdir', '/tmp', base, 'sleep', 'infinity'], async (id) => {
+      const engine = ctx.pillar.engine;
+      await ctx.sh`${engine} start ${id}`;
+      for (const step of STD_WARM_UP) {
+        const out = await ctx.sh({ nothrow: true })`${engine} exec ${envArgs(step.env)} ${id} go ${step.args}`;
+        if (out.exitCode !== 0) throw new UserError(`image recipe ${recipe.file}: go ${step.args.join(' ')} failed (exit ${out.exitCode}):\n${out.stderr.trim().split('\n').slice(-15).join('\n')}`);
+      }
+      await ctx.sh`${engine} kill ${id}`;
+      const committed = await ctx.sh`${engine} commit --change ${'CMD ["/bin/sh"]'} --change ${`LABEL corpus-kit.go-cache=std`} ${id} ${recipe.tag}`;
+      progress.end(committed.stdout.trim().slice(0, 19));
+    });
+  } catch (error) {
+    progress.fail((error as Error).message.split('\n')[0] ?? '');
+    throw error;
+  } finally {
+    await ctx.sh({ nothrow: true })`${ctx.pillar.engine} image rm ${base}`;
   }
 }
 

@@ -6,6 +6,9 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { recipeImage } from '../container/recipes.ts';
+import { createContext } from '../lib/context.ts';
+import { goCacheVolume } from '../lib/gobuild.ts';
 import type { Manifest } from '../lib/manifest.ts';
 import { buildProject, LDFLAGS, type BuildProject, type Run } from './helpers/build-project.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
@@ -132,11 +135,19 @@ test.serial('--only packages just the named binary and keeps the others in the r
   t.deepEqual(await readdir(join(project.cwd, 'dist/bin')), ['legacy', 'vendored']);
 });
 
-test.serial('two cold builds of the same pins give byte-identical binaries and SHA256SUMS', async (t) => {
+test.serial('two cold builds of the same pins give byte-identical binaries and SHA256SUMS, with and without the image\'s precompiled standard library', async (t) => {
   const names = ['legacy', 'moddep', 'vendored'];
   const upstream = await buildProject(t, { names });
-  const builds = [upstream, await buildProject(t, { names, upstream: upstream.upstream })];
+  const cold = await buildProject(t, { names, upstream: upstream.upstream });
+  // The second project's Go cache volume exists and is not empty before its first build, so the
+  // engine copies nothing from the image into it: that build compiles the standard library itself.
+  const ctx = await createContext({ cwd: cold.cwd, argv: ['--pillar', join(cold.cwd, 'pillar.yml')], env: cold.env });
+  const image = await recipeImage(ctx, 'golang-bookworm');
+  const volume = goCacheVolume(cold.volumePrefix, image.id);
+  execFileSync('docker', ['run', '--rm', '--network', 'none', '--mount', `type=volume,source=${volume},target=/empty`, image.ref, 'touch', '/empty/.no-warm-cache']);
+  const builds = [upstream, cold];
   for (const build of builds) ok(t, await build.run('release'));
+  t.is(execFileSync('docker', ['run', '--rm', '--network', 'none', '--mount', `type=volume,source=${volume},target=/c`, image.ref, 'ls', '-a', '/c'], { encoding: 'utf8' }).includes('.no-warm-cache'), true);
   const [a, b] = builds as [BuildProject, BuildProject];
   t.not(a.cache, b.cache);
   for (const name of names) t.deepEqual(await readFile(join(a.cwd, 'dist/bin', name)), await readFile(join(b.cwd, 'dist/bin', name)), name);
