@@ -33,6 +33,9 @@ export interface Recipe {
   tag: string;
 }
 
+/** Set to "std" on an image whose Go build cache holds the standard library. */
+export const GO_CACHE_LABEL = 'corpus-kit.go-cache';
+
 /** Bumped when the way an image is made from a recipe changes, so old images are not reused. */
 const RECIPE_FORMAT = 2;
 
@@ -169,7 +172,7 @@ async function warmGoCache(ctx: Context, recipe: Recipe, base: string): Promise<
         if (out.exitCode !== 0) throw new UserError(`image recipe ${recipe.file}: go ${step.args.join(' ')} failed (exit ${out.exitCode}):\n${out.stderr.trim().split('\n').slice(-15).join('\n')}`);
       }
       await ctx.sh`${engine} kill ${id}`;
-      const committed = await ctx.sh`${engine} commit --change ${'CMD ["/bin/sh"]'} --change ${`LABEL corpus-kit.go-cache=std`} ${id} ${recipe.tag}`;
+      const committed = await ctx.sh`${engine} commit --change ${'CMD ["/bin/sh"]'} --change ${`LABEL ${GO_CACHE_LABEL}=std`} ${id} ${recipe.tag}`;
       progress.end(committed.stdout.trim().slice(0, 19));
     });
   } catch (error) {

@@ -14,6 +14,12 @@ export async function imageId(ctx: Context, ref: string): Promise<string | undef
   return out.exitCode === 0 ? out.stdout.trim() : undefined;
 }
 
+/** A label of an image ('' when it has none). */
+export async function imageLabel(ctx: Context, ref: string, label: string): Promise<string> {
+  const out = await ctx.sh({ nothrow: true })`${ctx.pillar.engine} image inspect --format ${`{{index .Config.Labels ${JSON.stringify(label)}}}`} ${ref}`;
+  return out.exitCode === 0 ? out.stdout.trim().replace(/^<no value>$/, '') : '';
+}
+
 /** Label on every container and volume the kit makes, so they can be told apart from the user's. */
 export const LABEL = 'corpus-kit';
 

@@ -5,12 +5,12 @@
 // ("cached"), a damaged one is rebuilt.
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { imageFor } from '../container/recipes.ts';
+import { GO_CACHE_LABEL, imageFor } from '../container/recipes.ts';
 import type { BinaryArtifact, SourceArtifact } from '../lib/artifacts.ts';
 import { releaseBinaries, selectedBinaries, type SelectedBinary } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
-import { copyOut, ensureVolume, startAttached, volumeExists, volumePrefix, withContainer, withTreeVolume, withTreeVolumes } from '../lib/container.ts';
+import { copyOut, ensureVolume, imageLabel, startAttached, volumeExists, volumePrefix, withContainer, withTreeVolume, withTreeVolumes } from '../lib/container.ts';
 import { compileArgs, downloadArgs, fileProxies, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, OUT_DIR, planBuild, type GoBuild } from '../lib/gobuild.ts';
 import { hashFile } from '../lib/hash.ts';
 import type { Pipe } from '../lib/pipe.ts';
@@ -23,7 +23,8 @@ interface CachedOutput {
   builder_image_id: string;
 }
 
-type Image = { ref: string; id: string };
+/** A builder image; `warmStd`: its Go cache holds the standard library (a recipe image). */
+type Image = { ref: string; id: string; warmStd: boolean };
 
 export function binDir(ctx: Context): string {
   return join(ctx.paths.dist, 'bin');
@@ -64,14 +65,18 @@ async function moduleCache(ctx: Context, plan: GoBuild, image: Image, tree: stri
 
 /**
  * Go's build cache shares no work in flight: binaries compiled at once on an empty
- * cache would each compile what none has compiled yet. So on a builder's new
- * cache volume the first build of the run goes alone and the others start once
- * it filled the cache.
+ * cache would each compile the standard library. So on a builder's new cache
+ * volume the first build of the run goes alone and the others start once it
+ * filled the cache, unless the image brought the standard library with it.
  */
 type Leaders = Map<string, Promise<unknown>>;
 
 async function build(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string, leaders: Leaders): Promise<void> {
   const gocache = goCacheVolume(volumePrefix(ctx), image.id);
+  if (image.warmStd) {
+    await ensureVolume(ctx, gocache, image.ref, GOCACHE_DIR);
+    return compileInContainer(ctx, plan, image, source, entry, gocache);
+  }
   const leader = leaders.get(gocache);
   if (leader) {
     await leader;
@@ -122,7 +127,9 @@ async function compileBinary(ctx: Context, binary: SelectedBinary, images: Map<s
   if (!source) throw new Error(`compile: no fetched source for ${binary.name} (the fetch step runs first)`);
   const builder = binary.config.build.builder;
   const builderKey = JSON.stringify(builder);
-  if (!images.has(builderKey)) images.set(builderKey, imageFor(ctx, builder, `binaries.${binary.name}.build.builder`));
+  if (!images.has(builderKey)) {
+    images.set(builderKey, imageFor(ctx, builder, `binaries.${binary.name}.build.builder`).then(async (image) => ({ ...image, warmStd: (await imageLabel(ctx, image.ref, GO_CACHE_LABEL)) === 'std' })));
+  }
   const image = await images.get(builderKey)!;
   const plan = await planBuild(binary, source, image.id);
   const entry = join(ctx.paths.cache, 'build', plan.key);
