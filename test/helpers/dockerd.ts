@@ -29,7 +29,10 @@ export async function startDockerd(): Promise<Dockerd> {
       daemon.kill('SIGTERM');
       await Promise.race([exited, sleep(30_000).then(() => daemon.kill('SIGKILL'))]);
     }
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    // dockerd leaves its network namespace mounted under the exec root.
+    const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${dir}/`));
+    for (const mount of mounts.sort().reverse()) execFileSync('umount', [mount]);
+    await rm(dir, { recursive: true, force: true });
   };
   for (let i = 0; i < 120; i++) {
     try {
