@@ -13,6 +13,7 @@ import { hashFile, type FileDigest } from '../lib/hash.ts';
 import { MANIFEST_FILE, SUMS_FILE, type Manifest, type ManifestBinary } from '../lib/manifest.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { startProgress } from '../lib/progress.ts';
+import { CORES, mapLimit, settledValues } from '../lib/pool.ts';
 import { compressFile, XZ_BLOCK_SIZE, xzArgs, type XzSettings } from '../lib/xz.ts';
 
 /** Bumped when the archive format changes, so older cached archives are not reused. */
@@ -94,25 +95,28 @@ export const packagePipe: Pipe = {
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
     try {
-      const binaries: Record<string, ManifestBinary> = {};
-      const archives: ArchiveArtifact[] = [];
-      for (const { name } of releaseBinaries(ctx)) {
-        const binary = built.get(name);
-        if (!binary) {
-          binaries[name] = await carryOver(ctx, name, previous, staging);
-          continue;
-        }
-        const source = sources.find((s) => s.binary === name);
-        const file = archiveName(name, binary.version);
-        const digest = await archive(ctx, binary, settings, join(staging, file));
-        await writeFile(join(staging, `${file}.md5`), sumLine(digest.md5, file));
-        await writeFile(join(staging, `${file}.sha256`), sumLine(digest.sha256, file));
-        binaries[name] = {
-          version: binary.version, ref: source?.ref ?? binary.version, commit: binary.commit, builder_image_id: binary.builderImageId,
-          file, size: digest.size, sha256: digest.sha256, md5: digest.md5,
-        };
-        archives.push({ kind: 'archive', binary: name, path: join(release, file), version: binary.version, commit: binary.commit, ...digest });
-      }
+      // Binaries are compressed side by side: a binary smaller than one xz block
+      // keeps only one core busy, however many threads xz is given.
+      const packaged = settledValues(
+        await mapLimit(releaseBinaries(ctx), CORES, async ({ name }) => {
+          const binary = built.get(name);
+          if (!binary) return { name, entry: await carryOver(ctx, name, previous, staging) };
+          const source = sources.find((s) => s.binary === name);
+          const file = archiveName(name, binary.version);
+          const digest = await archive(ctx, binary, settings, join(staging, file));
+          await writeFile(join(staging, `${file}.md5`), sumLine(digest.md5, file));
+          await writeFile(join(staging, `${file}.sha256`), sumLine(digest.sha256, file));
+          const entry: ManifestBinary = {
+            version: binary.version, ref: source?.ref ?? binary.version, commit: binary.commit, builder_image_id: binary.builderImageId,
+            file, size: digest.size, sha256: digest.sha256, md5: digest.md5,
+          };
+          const archived: ArchiveArtifact = { kind: 'archive', binary: name, path: join(release, file), version: binary.version, commit: binary.commit, ...digest };
+          return { name, entry, archived };
+        }),
+        (errors) => new UserError(errors.map((e) => e.message).join('\n')),
+      );
+      const binaries: Record<string, ManifestBinary> = Object.fromEntries(packaged.map((p) => [p.name, p.entry]));
+      const archives = packaged.flatMap((p) => (p.archived ? [p.archived] : []));
       const entries = Object.values(binaries).sort((a, b) => (a.file < b.file ? -1 : 1));
       await writeFile(join(staging, SUMS_FILE), entries.map((e) => sumLine(e.sha256, e.file)).join(''));
       const files = [...entries.flatMap((e) => [e.file, `${e.file}.md5`, `${e.file}.sha256`]), SUMS_FILE, MANIFEST_FILE].sort();
