@@ -1,7 +1,8 @@
 // compile: each binary in its builder container, in parallel up to the core
 // count, through the engine's CLI only (named volumes and tar streams, no host
-// path mounted), so a remote engine (DOCKER_HOST, a docker context) works. The output is stored under a content address (commit, builder image id,
-// build settings); a stored output whose sha256 still matches is used as is
+// path mounted), so a remote engine (DOCKER_HOST, a docker context) works. The
+// output is stored under a content address (commit, builder image id, build
+// settings); a stored output whose sha256 still matches is used as is
 // ("cached"), a damaged one is rebuilt.
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
