@@ -1,6 +1,6 @@
 // The release pipeline against the old sequential way, on the Go fixture
 // programs, in the same run and on the same builder image:
-//   - cold `gulp release` (empty caches; the recipe image brings its
+//   - cold `gulp release` of the three test programs and a registry-sized one (empty caches; the recipe image brings its
 //     precompiled standard library) vs. full clone, one `go build` container
 //     after the other, `xz -9e` single-threaded, `md5sum`;
 //   - a no-op `gulp release` (everything cached) vs. `gulp --tasks` start-up.
@@ -41,7 +41,7 @@ export async function pipelineBench(): Promise<string[]> {
   const cleanups: (() => unknown)[] = [];
   const owner = { teardown: (fn: () => unknown) => void cleanups.push(fn) };
   try {
-    const project = await buildProject(owner);
+    const project = await buildProject(owner, { names: Object.keys(FIXTURE_BUILDS) });
     await useGulpCli(project.cwd);
     // The project's own volume prefix: its Go cache volumes are new (cold, but for the standard
     // library the builder image carries) and removed at the end.

@@ -20,7 +20,12 @@ export const FIXTURE_BUILDS: Record<string, Record<string, unknown>> = {
   vendored: { package: '.' },
   legacy: { gopath: 'example.org/legacy', package: './cmd/legacy' },
   moddep: { package: '.' },
+  /** Registry-sized (~10 MB); only the pipeline benchmark builds it. */
+  webserver: { package: '.' },
 };
+
+/** The programs a project holds unless it names others: the small ones, which keep tests fast. */
+export const TEST_FIXTURES = ['vendored', 'legacy', 'moddep'];
 
 export interface Run {
   /** Log lines (stderr). */
@@ -70,7 +75,7 @@ export async function buildProject(owner: Owner, options: ProjectOptions = {}): 
   const env = { ...process.env, CORPUS_KIT_CACHE: cache, CORPUS_KIT_VOLUME_PREFIX: volumePrefix, GOPROXY: `file://${proxy}`, GOSUMDB: 'off', CI: 'true', ...options.env };
   owner.teardown(() => removeVolumes(env, volumePrefix));
   await publishModule(proxy, 'example.com/greet', 'v1.0.0', join(FIXTURES, 'greet'));
-  const names = options.names ?? Object.keys(FIXTURE_BUILDS);
+  const names = options.names ?? TEST_FIXTURES;
   const upstream: Record<string, UpstreamRepo> = {};
   for (const name of names) {
     upstream[name] = options.upstream?.[name] ?? (await UpstreamRepo.create(join(cwd, 'upstream'), name, join(FIXTURES, name)));
