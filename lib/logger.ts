@@ -50,6 +50,9 @@ export class Logger {
       JSON.stringify(value).slice(1, -1),
     ];
     for (const form of forms) if (form.length >= MIN_SECRET_LENGTH) this.#secrets.add(form);
+    // Command output is masked line by line: each line of a multi-line secret
+    // (a PEM key, say) must be masked on its own too.
+    if (value.includes('\n')) for (const line of value.split('\n')) this.addSecret(line.trim());
   }
 
   mask(text: string): string {

@@ -40,13 +40,9 @@ export class Secrets {
       else if (value === null) this.#log.addSecret(await this.#readStored(path));
       else this.#log.addSecret(this.#env[value.env]);
     }
-    // A private key given as PEM text: its body lines too, since output that
-    // carries it is masked line by line.
+    // A private key given as PEM text (the logger masks each of its lines too).
     const key = this.#pillar.tls.key;
-    if (typeof key === 'string') {
-      this.#log.addSecret(key);
-      for (const line of key.split('\n')) if (!line.startsWith('-----') && line.trim().length >= 16) this.#log.addSecret(line.trim());
-    }
+    if (typeof key === 'string') this.#log.addSecret(key);
   }
 
   /** The value of the secret at `path`, generating and storing it if declared null. */

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { createContext } from '../lib/context.ts';
+import { Logger } from '../lib/logger.ts';
 import { createTasks } from '../tasks/index.ts';
 import { REPO_ROOT, runGulp } from './helpers/gulp.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -176,4 +177,11 @@ test('a private key given as PEM text is masked in any output, line by line', as
   const ctx = await createContext({ cwd: dir, argv: ['--pillar', file, '--verbose'], env: {}, logger: { out: () => {}, err: () => {} } });
   t.is(ctx.log.mask(`key line: ${body}`), 'key line: ***');
   t.is(ctx.log.mask(String(ctx.pillar.tls.key)).includes(body), false);
+});
+
+test('each line of a multi-line secret is masked on its own (command output is masked per line)', (t) => {
+  const log = new Logger({ out: () => {}, err: () => {} });
+  log.addSecret('first-line-of-secret\nsecond-line-of-secret');
+  t.is(log.mask('out: second-line-of-secret\n'), 'out: ***\n');
+  t.is(log.mask('first-line-of-secret'), '***');
 });
