@@ -34,8 +34,11 @@ test('rate limits wait what the server says: retry-after (seconds or date), x-ra
   t.deepEqual(waited, { retry: true, delayMs: 2250, reason: 'rate limited' });
 });
 
-test('API and upload hosts: github.com, GitHub Enterprise from its base URL, clear-text tokens refused off loopback', (t) => {
-  t.deepEqual(endpoints(null), { api: 'https://api.github.com', uploads: 'https://uploads.github.com' });
+test('API and upload hosts: github.com (default or named), GitHub Enterprise from its base URL, clear-text tokens refused off loopback', (t) => {
+  const github = { api: 'https://api.github.com', uploads: 'https://uploads.github.com' };
+  t.deepEqual(endpoints(null), github);
+  // github.com written out is github.com, not an Enterprise host under /api/v3.
+  for (const base of ['https://api.github.com', 'https://api.github.com/', 'https://github.com', 'https://github.com/', 'https://GitHub.com']) t.deepEqual(endpoints(base), github, base);
   const ghes = { api: 'https://ghe.example.com/api/v3', uploads: 'https://ghe.example.com/api/uploads' };
   for (const base of ['https://ghe.example.com', 'https://ghe.example.com/', 'https://ghe.example.com/api/v3', 'https://ghe.example.com/api/v3/']) t.deepEqual(endpoints(base), ghes, base);
   t.deepEqual(endpoints('https://example.com/github'), { api: 'https://example.com/github/api/v3', uploads: 'https://example.com/github/api/uploads' });

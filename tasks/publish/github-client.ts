@@ -34,11 +34,15 @@ export interface Endpoints {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+/** github.com named explicitly: it has no /api/v3, unlike GitHub Enterprise. */
+const GITHUB_COM = new Set(['github.com', 'www.github.com', 'api.github.com']);
+const GITHUB_COM_ENDPOINTS: Endpoints = { api: 'https://api.github.com', uploads: 'https://uploads.github.com' };
 
 /** github.com by default; GitHub Enterprise serves the API under /api/v3 and uploads under /api/uploads. */
 export function endpoints(baseUrl: string | null): Endpoints {
-  if (!baseUrl) return { api: 'https://api.github.com', uploads: 'https://uploads.github.com' };
+  if (!baseUrl) return { ...GITHUB_COM_ENDPOINTS };
   const url = new URL(baseUrl);
+  if (url.protocol === 'https:' && GITHUB_COM.has(url.hostname)) return { ...GITHUB_COM_ENDPOINTS };
   // The token must not cross the network in clear text; loopback is the test emulator.
   if (url.protocol !== 'https:' && !LOOPBACK.has(url.hostname)) {
     throw new UserError(`publish.github.base_url: expected an https:// URL (the token would travel in clear text), got ${baseUrl}`);
