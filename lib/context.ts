@@ -13,6 +13,7 @@ import { importPlugins, setupPlugins, type PluginRegistry } from '../plugins/hos
 import { ArtifactList } from './artifacts.ts';
 import { maskError } from './errors.ts';
 import { parseFlags, type Flags } from './flags.ts';
+import { remoteCredentials } from './git.ts';
 import { Logger, type LoggerOptions } from './logger.ts';
 import { createShell, type Shell } from './shell.ts';
 
@@ -82,6 +83,10 @@ export async function createContext(options: ContextOptions): Promise<Context> {
 
 async function loadContext(cwd: string, options: ContextOptions, flags: Flags, env: NodeJS.ProcessEnv, log: Logger): Promise<Context> {
   const { pillar, sources } = await loadPillar(pillarInput(options, flags, env));
+  // Every source remote's credentials, before any task (fetch, pins, pillar:show) can print them.
+  for (const { source } of Object.values(pillar.binaries)) {
+    for (const remote of [source.git, source.mirror]) if (remote) for (const value of remoteCredentials(remote)) log.addSecret(value);
+  }
   const secrets = new Secrets(pillar, env, log);
   await secrets.registerKnown();
   const plugins = await setupPlugins(

@@ -18,15 +18,75 @@ function git(ctx: Context, options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
   return ctx.sh({ nothrow: true, env: { ...gitEnv(ctx), ...options.env }, ...(options.cwd ? { cwd: options.cwd } : {}) });
 }
 
+/**
+ * The credentials a remote URL carries: https://TOKEN@host/... (a token as the
+ * user) or https://user:TOKEN@host/..., raw and URL-decoded. Over ssh the user
+ * is an account name (git@), not a secret, so only a password counts there.
+ */
+export function remoteCredentials(remote: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(remote);
+  } catch {
+    return []; // a path or scp-like address carries no credentials
+  }
+  const parts = /^https?:$/.test(url.protocol) ? [url.username, url.password] : [url.password];
+  const values: string[] = [];
+  for (const part of parts.filter(Boolean)) {
+    values.push(part);
+    // Decoded on its own: a malformed escape must not drop the raw value above.
+    try {
+      values.push(decodeURIComponent(part));
+    } catch {
+      // the raw form is masked already
+    }
+  }
+  return values;
+}
+
+/** The remote as it may be shown: credentials replaced by ***. */
+export function redactRemote(remote: string): string {
+  if (remoteCredentials(remote).length === 0) return remote;
+  const url = new URL(remote);
+  return `${url.protocol}//***@${url.host}${url.pathname}${url.search}${url.hash}`;
+}
+
 /** A remote's credentials (https://user:token@host/...) never reach a log line. */
 export function maskRemote(ctx: Context, remote: string): void {
+  for (const value of remoteCredentials(remote)) ctx.log.addSecret(value);
+}
+
+const decoded = (part: string): string => {
   try {
-    const url = new URL(remote);
-    ctx.log.addSecret(decodeURIComponent(url.password));
-    ctx.log.addSecret(url.password);
+    return decodeURIComponent(part);
   } catch {
-    // a path or scp-like address carries no password
+    return part;
   }
+};
+
+/**
+ * The URL git is given and the environment that carries its credentials: an
+ * https remote's user and password go in an Authorization header set through
+ * GIT_CONFIG_* (scoped to the remote's origin), so they are never on a command
+ * line (ps, the --verbose echo) nor in git's own messages.
+ */
+export function remoteCall(ctx: Context, remote: string): { url: string; env: NodeJS.ProcessEnv } {
+  let url: URL;
+  try {
+    url = new URL(remote);
+  } catch {
+    return { url: remote, env: {} };
+  }
+  if (!/^https?:$/.test(url.protocol) || (!url.username && !url.password)) return { url: remote, env: {} };
+  const header = `Authorization: Basic ${Buffer.from(`${decoded(url.username)}:${decoded(url.password)}`).toString('base64')}`;
+  ctx.log.addSecret(header);
+  const index = Number(ctx.env.GIT_CONFIG_COUNT ?? 0) || 0; // after any GIT_CONFIG_* the user set
+  url.username = '';
+  url.password = '';
+  return {
+    url: url.href,
+    env: { GIT_CONFIG_COUNT: String(index + 1), [`GIT_CONFIG_KEY_${index}`]: `http.${url.origin}/.extraHeader`, [`GIT_CONFIG_VALUE_${index}`]: header },
+  };
 }
 
 /** What git said went wrong: its fatal/error lines, without the advice boilerplate. */
@@ -39,7 +99,8 @@ function gitError(text: string): string {
 /** refname → commit, annotated tags peeled to the commit they point to. */
 export async function lsRemote(ctx: Context, remote: string, options: string[] = [], patterns: string[] = []): Promise<Map<string, string>> {
   maskRemote(ctx, remote);
-  const out = await git(ctx)`git -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 ls-remote ${options} ${remote} ${patterns}`;
+  const call = remoteCall(ctx, remote);
+  const out = await git(ctx, { env: call.env })`git -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 ls-remote ${options} ${call.url} ${patterns}`;
   if (out.exitCode !== 0) throw new RemoteError(`${remote} is unreachable: ${gitError(out.stderr) || `git ls-remote exit ${out.exitCode}`}`);
   const refs = new Map<string, string>();
   for (const line of out.stdout.split('\n')) {
@@ -67,9 +128,10 @@ export async function hasCommit(ctx: Context, store: string, commit: string): Pr
  */
 export async function fetchInto(ctx: Context, store: string, remote: string, refspec: string): Promise<string | undefined> {
   maskRemote(ctx, remote);
+  const call = remoteCall(ctx, remote);
   let error: string | undefined;
   for (const depth of [['--depth=1'], []]) {
-    const out = await git(ctx)`git --git-dir=${store} -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 fetch --quiet --no-tags --no-write-fetch-head ${depth} ${remote} ${refspec}`;
+    const out = await git(ctx, { env: call.env })`git --git-dir=${store} -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 fetch --quiet --no-tags --no-write-fetch-head ${depth} ${call.url} ${refspec}`;
     if (out.exitCode === 0) return undefined;
     error = gitError(out.stderr) || `git fetch exit ${out.exitCode}`;
   }

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
+import { redactRemote } from '../lib/git.ts';
 import { isMapping } from '../pillar/merge.ts';
 import { joinPath } from '../pillar/problems.ts';
 import { PillarSchema } from '../pillar/schema.ts';
@@ -52,6 +53,8 @@ export function maskedPillar(pillar: unknown, generated: ReadonlySet<string>): u
       if (node === null) return generated.has(path) ? '(generated)' : null;
       return typeof node === 'string' ? '***' : node; // {env: NAME} and {file: PATH} name no secret
     }
+    // Not secrets in the schema, but a remote URL may carry a token (https://TOKEN@host/...).
+    if (typeof node === 'string' && /^binaries\.[^.]+\.source\.(?:git|mirror)$/.test(path)) return redactRemote(node);
     if (Array.isArray(node)) return node.map((item, i) => walk(item, joinPath(path, i)));
     if (isMapping(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, joinPath(path, k))]));
     return node;

@@ -4,6 +4,7 @@
 // dist/ and corpus.lock.json exactly as they were.
 import test, { type ExecutionContext } from 'ava';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildProject, snapshot, useGulpCli, type BuildProject } from './helpers/build-project.ts';
 import { git } from './helpers/gitrepo.ts';
@@ -145,4 +146,37 @@ test('pins:outdated lists newer tags in semver order, pre-releases apart', async
   const unreachable = await project.run('pins:outdated');
   t.regex(unreachable.out, /vendored: cannot list tags: .*gone\.git is unreachable/);
   t.truthy(unreachable.error);
+});
+
+test('credentials in a source URL never show: not in fetch\'s --verbose output, its error, nor pillar:show', async (t) => {
+  const project = await buildProject(t, { names: ['vendored'] });
+  // A loopback port nothing listens on: the https remotes are unreachable, so fetch takes its error path.
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  const token = 'ghp_UserPartToken0123456789';
+  const user = 'deploy-bot-user';
+  const password = 'pass%2Fword-in-url';
+  project.binaries.vendored!.source = { git: `https://${token}@127.0.0.1:${port}/x.git`, mirror: `https://${user}:${password}@127.0.0.1:${port}/y.git`, ref: 'v1.0.0' };
+  await project.save();
+  const secrets = [token, user, password, decodeURIComponent(password)];
+
+  const run = await project.run('fetch', ['--verbose']);
+  t.truthy(run.error);
+  t.regex(run.error?.message ?? '', /127\.0\.0\.1:\d+\/x\.git is unreachable/);
+  // The --verbose command echo was captured, and the git command line holds no credentials at all (not even masked).
+  t.regex(run.err, /\$ git .*ls-remote .*https:\/\/127\.0\.0\.1:\d+\/x\.git/);
+  t.notRegex(run.err, /\$ git .*(\*\*\*|@127)/);
+  for (const secret of secrets) {
+    for (const [where, text] of [['log', run.err], ['output', run.out], ['error', `${run.error?.message}\n${run.error?.stack}`]]) {
+      t.false(text!.includes(secret), `${secret} in the ${where}: ${text}`);
+    }
+  }
+
+  const show = await project.run('pillar:show');
+  t.is(show.error, undefined, show.err);
+  t.regex(show.out, /git: https:\/\/\*\*\*@127\.0\.0\.1:\d+\/x\.git/);
+  t.regex(show.out, /mirror: https:\/\/\*\*\*@127\.0\.0\.1:\d+\/y\.git/);
+  for (const secret of secrets) t.false(show.out.includes(secret) || show.err.includes(secret), `${secret} in pillar:show`);
 });
