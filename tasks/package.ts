@@ -3,18 +3,21 @@
 // staging directory that replaces dist/release whole: binaries that left the
 // release leave with it, and a failure leaves the previous release as it was.
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import type { ArchiveArtifact, Artifact, BinaryArtifact } from '../lib/artifacts.ts';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import type { Artifact, BinaryArtifact } from '../lib/artifacts.ts';
 import { releaseBinaries, selectedBinaries } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { hashFile, type FileDigest } from '../lib/hash.ts';
+import { withLock } from '../lib/lock.ts';
 import { MANIFEST_FILE, SUMS_FILE, type Manifest, type ManifestBinary } from '../lib/manifest.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { startProgress } from '../lib/progress.ts';
 import { CORES, mapLimit, settledValues } from '../lib/pool.ts';
 import { compressFile, XZ_BLOCK_SIZE, xzArgs, type XzSettings } from '../lib/xz.ts';
+import { binDir } from './compile.ts';
 
 /** Bumped when the archive format changes, so older cached archives are not reused. */
 const ARCHIVE_FORMAT = 1;
@@ -60,15 +63,42 @@ async function previousManifest(ctx: Context): Promise<Manifest | undefined> {
   return readFile(join(ctx.paths.release, MANIFEST_FILE), 'utf8').then((t) => JSON.parse(t) as Manifest).catch(() => undefined);
 }
 
-/** With --only, the other binaries' packages come over from the current release, checked against its manifest. */
+/**
+ * With --only, the other binaries' packages come over from the current release,
+ * checked against its manifest and against the pillar's pin (a carried package
+ * of an older pin would ship silently).
+ */
 async function carryOver(ctx: Context, name: string, previous: Manifest | undefined, staging: string): Promise<ManifestBinary> {
   const entry = previous?.binaries[name];
   const from = entry && join(ctx.paths.release, entry.file);
   if (!entry || !from || (await hashFile(from).catch(() => undefined))?.sha256 !== entry.sha256) {
     throw new UserError(`--only: ${name} is part of the release but ${ctx.paths.release} holds no intact package of it; run without --only (or add it to --only)`);
   }
+  const pinned = ctx.pillar.binaries[name]?.source.ref;
+  if (pinned !== entry.ref) {
+    throw new UserError(`--only: ${name} in ${ctx.paths.release} is ${entry.ref}, but binaries.${name}.source.ref is now ${pinned}; add ${name} to --only (or run without it)`);
+  }
   for (const suffix of ['', '.md5', '.sha256']) await copyFile(`${from}${suffix}`, join(staging, `${entry.file}${suffix}`));
   return entry;
+}
+
+/** package.dir is replaced whole on every run: it must not hold (or be) anything else the kit or the user keeps. */
+function checkReleaseDir(ctx: Context): void {
+  const release = ctx.paths.release;
+  const kept = [ctx.cwd, ctx.paths.dist, binDir(ctx), ctx.paths.cache, resolve(ctx.cwd, ctx.pillar.publish.local.dir)];
+  const clash = kept.find((dir) => dir === release || dir.startsWith(`${release}${sep}`));
+  if (clash) throw new UserError(`package.dir: expected a directory of its own (it is replaced on every run), got ${ctx.pillar.package.dir}, which holds ${clash}`);
+}
+
+/** Leftovers of a run that died between the two renames of swapInto: the old release comes back. */
+async function recoverSwap(release: string): Promise<void> {
+  const parent = dirname(release);
+  const stale = (await readdir(parent).catch(() => [] as string[])).filter((f) => f.startsWith(`${basename(release)}.old-`) || f.startsWith(`${basename(release)}.staging-`));
+  for (const name of stale) {
+    const path = join(parent, name);
+    if (name.includes('.old-') && !existsSync(release)) await rename(path, release);
+    else await rm(path, { recursive: true, force: true });
+  }
 }
 
 /** Replaces the release directory with the staging directory. */
@@ -86,54 +116,63 @@ export const packagePipe: Pipe = {
   name: 'package',
   skip: (ctx) => (selectedBinaries(ctx).length === 0 ? 'no binaries to build' : false),
   async run(ctx) {
-    const release = ctx.paths.release;
-    const staging = `${release}.staging-${process.pid}`;
-    const settings: XzSettings = { level: ctx.pillar.package.xz_level, extreme: ctx.pillar.package.xz_extreme };
-    const sources = ctx.artifacts.ofKind('source');
-    const built = new Map(ctx.artifacts.ofKind('binary').map((b) => [b.binary, b]));
-    const previous = ctx.flags.only.length ? await previousManifest(ctx) : undefined;
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, { recursive: true });
-    try {
-      // Binaries are compressed side by side: a binary smaller than one xz block
-      // keeps only one core busy, however many threads xz is given.
-      const packaged = settledValues(
-        await mapLimit(releaseBinaries(ctx), CORES, async ({ name }) => {
-          const binary = built.get(name);
-          if (!binary) return { name, entry: await carryOver(ctx, name, previous, staging) };
-          const source = sources.find((s) => s.binary === name);
-          const file = archiveName(name, binary.version);
-          const digest = await archive(ctx, binary, settings, join(staging, file));
-          await writeFile(join(staging, `${file}.md5`), sumLine(digest.md5, file));
-          await writeFile(join(staging, `${file}.sha256`), sumLine(digest.sha256, file));
-          const entry: ManifestBinary = {
-            version: binary.version, ref: source?.ref ?? binary.version, commit: binary.commit, builder_image_id: binary.builderImageId,
-            file, size: digest.size, sha256: digest.sha256, md5: digest.md5,
-          };
-          const archived: ArchiveArtifact = { kind: 'archive', binary: name, path: join(release, file), version: binary.version, commit: binary.commit, ...digest };
-          return { name, entry, archived };
-        }),
-        (errors) => new UserError(errors.map((e) => e.message).join('\n')),
-      );
-      const binaries: Record<string, ManifestBinary> = Object.fromEntries(packaged.map((p) => [p.name, p.entry]));
-      const archives = packaged.flatMap((p) => (p.archived ? [p.archived] : []));
-      const entries = Object.values(binaries).sort((a, b) => (a.file < b.file ? -1 : 1));
-      await writeFile(join(staging, SUMS_FILE), entries.map((e) => sumLine(e.sha256, e.file)).join(''));
-      const files = [...entries.flatMap((e) => [e.file, `${e.file}.md5`, `${e.file}.sha256`]), SUMS_FILE, MANIFEST_FILE].sort();
-      const manifest: Manifest = { schema: 1, binaries, files };
-      await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-      await swapInto(staging, release);
-      const produced: Artifact[] = [
-        ...archives,
-        ...Object.entries(binaries).flatMap(([name, e]) => ['.md5', '.sha256'].map((suffix) => ({ kind: 'checksum' as const, path: join(release, `${e.file}${suffix}`), binary: name }))),
-        { kind: 'checksum', path: join(release, SUMS_FILE) },
-        { kind: 'manifest', path: join(release, MANIFEST_FILE) },
-      ];
-      for (const artifact of produced) ctx.artifacts.add(artifact);
-      ctx.log.info(`package: ${entries.map((e) => e.file).join(', ')} in ${release}`);
-    } catch (error) {
-      await rm(staging, { recursive: true, force: true });
-      throw error;
-    }
+    checkReleaseDir(ctx);
+    // One package run at a time per release directory: the swap is not atomic.
+    await mkdir(dirname(ctx.paths.release), { recursive: true });
+    await withLock(`${ctx.paths.release}.lock`, () => packageRelease(ctx), () => ctx.log.info(`package: waiting for another run on ${ctx.paths.release}`));
   },
 };
+
+async function packageRelease(ctx: Context): Promise<void> {
+  const release = ctx.paths.release;
+  await recoverSwap(release);
+  const staging = `${release}.staging-${process.pid}`;
+  const settings: XzSettings = { level: ctx.pillar.package.xz_level, extreme: ctx.pillar.package.xz_extreme };
+  const sources = ctx.artifacts.ofKind('source');
+  const built = new Map(ctx.artifacts.ofKind('binary').map((b) => [b.binary, b]));
+  const previous = ctx.flags.only.length ? await previousManifest(ctx) : undefined;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  try {
+    // Binaries are compressed side by side: a binary smaller than one xz block
+    // keeps only one core busy, however many threads xz is given.
+    const packaged = settledValues(
+      await mapLimit(releaseBinaries(ctx), CORES, async ({ name }) => {
+        const binary = built.get(name);
+        if (!binary) return { name, entry: await carryOver(ctx, name, previous, staging) };
+        const source = sources.find((s) => s.binary === name);
+        const file = archiveName(name, binary.version);
+        const digest = await archive(ctx, binary, settings, join(staging, file));
+        await writeFile(join(staging, `${file}.md5`), sumLine(digest.md5, file));
+        await writeFile(join(staging, `${file}.sha256`), sumLine(digest.sha256, file));
+        const entry: ManifestBinary = {
+          version: binary.version, ref: source?.ref ?? binary.version, commit: binary.commit, builder_image_id: binary.builderImageId,
+          file, size: digest.size, sha256: digest.sha256, md5: digest.md5,
+        };
+        return { name, entry };
+      }),
+      (errors) => new UserError(errors.map((e) => e.message).join('\n')),
+    );
+    const binaries: Record<string, ManifestBinary> = Object.fromEntries(packaged.map((p) => [p.name, p.entry]));
+    const entries = Object.values(binaries).sort((a, b) => (a.file < b.file ? -1 : 1));
+    await writeFile(join(staging, SUMS_FILE), entries.map((e) => sumLine(e.sha256, e.file)).join(''));
+    const files = [...entries.flatMap((e) => [e.file, `${e.file}.md5`, `${e.file}.sha256`]), SUMS_FILE, MANIFEST_FILE].sort();
+    const manifest: Manifest = { schema: 1, binaries, files };
+    await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await swapInto(staging, release);
+    // Every binary of the release, carried over by --only or not: publish sends the whole release.
+    const produced: Artifact[] = [
+      ...Object.entries(binaries).flatMap(([name, e]): Artifact[] => [
+        { kind: 'archive', binary: name, path: join(release, e.file), version: e.version, commit: e.commit, size: e.size, sha256: e.sha256, md5: e.md5 },
+        ...['.md5', '.sha256'].map((suffix) => ({ kind: 'checksum' as const, path: join(release, `${e.file}${suffix}`), binary: name })),
+      ]),
+      { kind: 'checksum', path: join(release, SUMS_FILE) },
+      { kind: 'manifest', path: join(release, MANIFEST_FILE) },
+    ];
+    for (const artifact of produced) ctx.artifacts.add(artifact);
+    ctx.log.info(`package: ${entries.map((e) => e.file).join(', ')} in ${release}`);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
