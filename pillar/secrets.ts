@@ -6,6 +6,8 @@ import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger.ts';
 import type { Pillar } from './schema.ts';
+import { MIN_SECRET_LENGTH } from './types.ts';
+import { UserError } from '../lib/errors.ts';
 
 export type SecretValue = null | string | { env: string };
 
@@ -48,10 +50,13 @@ export class Secrets {
   /** The value of the secret at `path`, generating and storing it if declared null. */
   async get(path: string): Promise<string> {
     const declared = this.declared();
-    if (!declared.has(path)) throw new Error(`${path}: not a secret of this pillar (secrets: ${[...declared.keys()].join(', ')})`);
+    if (!declared.has(path)) throw new UserError(`${path}: not a secret of this pillar (secrets: ${[...declared.keys()].join(', ')})`);
     const value = declared.get(path)!;
     const resolved = typeof value === 'string' ? value : value === null ? await this.#generated(path) : this.#env[value.env];
-    if (!resolved) throw new Error(`${path}: expected the environment variable ${(value as { env: string }).env} to be set (in the environment or .env)`);
+    if (!resolved) throw new UserError(`${path}: expected the environment variable ${(value as { env: string }).env} to be set (in the environment or .env)`);
+    if (resolved.length < MIN_SECRET_LENGTH) {
+      throw new UserError(`${path}: expected a secret of at least ${MIN_SECRET_LENGTH} characters in ${(value as { env: string }).env}, got ${resolved.length}`);
+    }
     this.#log.addSecret(resolved);
     return resolved;
   }

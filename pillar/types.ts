@@ -111,7 +111,10 @@ export const EnvRef = Type.Object({ env: EnvName }, { additionalProperties: fals
  * `{data_root}/secrets/`). Literals never reach a rendered file as such (they are
  * hashed or written to files of their own), so any text is allowed.
  */
-export const Secret = Type.Union([Type.Null(), Type.String({ minLength: 1 }), EnvRef], {
+/** Shorter secrets are refused: they are guessable, and masking them would mangle ordinary output. */
+export const MIN_SECRET_LENGTH = 8;
+
+export const Secret = Type.Union([Type.Null(), Type.String({ minLength: MIN_SECRET_LENGTH }), EnvRef], {
   title: 'secret: null (generated), text, or {env: NAME}',
   // writeOnly marks a secret for the kit: its value is never echoed (problems,
   // pillar:show) and never takes part in `{key}` references.

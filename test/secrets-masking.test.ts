@@ -136,6 +136,7 @@ test('the real gulp CLI prints no secret with --verbose (echo task, then pillar:
 // A wrong value at a secret path is usually the secret itself, mistyped.
 const BAD_SECRETS: [string, string, string][] = [
   ['a number', 'users: {x: {password: 12345678}}', 'users.x.password'],
+  ['a literal shorter than 8 characters', 'users: {x: {password: "hunter2"}}', 'users.x.password'],
   ['a list', 'users: {x: {password: ["hunter2-in-a-list"]}}', 'users.x.password'],
   ['an {env:} with a bad name', 'users: {x: {password: {env: "hunter2 as a name"}}}', 'users.x.password.env'],
   ['an unknown key', 'users: {x: {password: {hunter2-as-a-key: 1}}}', 'users.x.password'],
