@@ -123,6 +123,23 @@ async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, sou
   }
 }
 
+/** Per process: two runs on one project must not write (or rename away) each other's copy. */
+export const PARTIAL_SUFFIX = `.partial-${process.pid}`;
+
+/** Copies `from` to `path` through a partial file, so `path` is never half-written. */
+export async function installBinary(from: string, path: string): Promise<void> {
+  await copyFile(from, `${path}${PARTIAL_SUFFIX}`);
+  await rename(`${path}${PARTIAL_SUFFIX}`, path);
+}
+
+/** Removes from dist/bin what left the release, but not another run's copy in progress. */
+export async function pruneBinDir(dir: string, kept: ReadonlySet<string>): Promise<void> {
+  for (const file of await readdir(dir)) {
+    if (kept.has(file) || /\.partial-\d+$/.test(file)) continue;
+    await rm(join(dir, file), { force: true });
+  }
+}
+
 async function compileBinary(ctx: Context, binary: SelectedBinary, images: Map<string, Promise<Image>>, leaders: Leaders): Promise<BinaryArtifact> {
   const source = ctx.artifacts.ofKind('source').find((s) => s.binary === binary.name);
   if (!source) throw new Error(`compile: no fetched source for ${binary.name} (the fetch step runs first)`);
@@ -138,8 +155,7 @@ async function compileBinary(ctx: Context, binary: SelectedBinary, images: Map<s
   else await build(ctx, plan, image, source, entry, leaders);
   // A copy, not a link: nothing done to dist/ can damage the cache.
   const path = join(binDir(ctx), binary.name);
-  await copyFile(join(entry, 'binary'), `${path}.partial`);
-  await rename(`${path}.partial`, path);
+  await installBinary(join(entry, 'binary'), path);
   return { kind: 'binary', binary: binary.name, path, version: source.version, commit: source.commit, builderImageId: image.id };
 }
 
@@ -154,7 +170,6 @@ export const compilePipe: Pipe = {
     const binaries = settledValues(results, (errors) => new UserError(errors.map((e) => e.message).join('\n')));
     for (const binary of binaries) ctx.artifacts.add(binary);
     // Binaries that left the release do not stay in dist/bin.
-    const kept = new Set(releaseBinaries(ctx).map((b) => b.name));
-    for (const file of await readdir(binDir(ctx))) if (!kept.has(file)) await rm(join(binDir(ctx), file), { force: true });
+    await pruneBinDir(binDir(ctx), new Set(releaseBinaries(ctx).map((b) => b.name)));
   },
 };

@@ -4,7 +4,7 @@
 // packaged with checksums; reruns rebuild exactly what changed.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { recipeImage } from '../container/recipes.ts';
 import { createContext } from '../lib/context.ts';
@@ -129,10 +129,14 @@ test.serial('--only packages just the named binary and keeps the others in the r
 
   project.binaries.moddep!.enabled = false;
   await project.save();
+  // Another run's copy in progress (its own pid) is not this run's to remove.
+  const otherRun = join(project.cwd, 'dist/bin/vendored.partial-4242');
+  await writeFile(otherRun, 'another run');
   const r = await project.run('release');
   ok(t, r);
   t.deepEqual((await readdir(release(project))).filter((f) => f.startsWith('moddep')), []);
-  t.deepEqual(await readdir(join(project.cwd, 'dist/bin')), ['legacy', 'vendored']);
+  t.deepEqual((await readdir(join(project.cwd, 'dist/bin'))).sort(), ['legacy', 'vendored', 'vendored.partial-4242']);
+  await rm(otherRun);
 });
 
 test.serial('two cold builds of the same pins give byte-identical binaries and SHA256SUMS, with and without the image\'s precompiled standard library', async (t) => {
