@@ -114,7 +114,11 @@ export async function copyInto(ctx: Context, id: string, dir: string, target: st
 
 /** The content of directory `path` of a (stopped) container into host directory `dir`, owned by the caller. */
 export async function copyOut(ctx: Context, id: string, path: string, dir: string): Promise<void> {
-  const out = await ctx.sh({ nothrow: true })`${ctx.pillar.engine} cp ${`${id}:${path}/.`} -`.pipe(ctx.sh({ nothrow: true })`tar -x --no-same-owner -C ${dir}`);
+  const cp = ctx.sh({ nothrow: true })`${ctx.pillar.engine} cp ${`${id}:${path}/.`} -`;
+  const out = await cp.pipe(ctx.sh({ nothrow: true })`tar -x --no-same-owner -C ${dir}`);
+  // The engine's error first: when cp fails, tar only says its empty input is no archive.
+  const copied = await cp;
+  if (copied.exitCode !== 0) throw failure(`${ctx.pillar.engine} cp of ${path} out of the container`, copied);
   if (out.exitCode !== 0) throw failure(`copying ${path} out of the container`, out);
 }
 
