@@ -3,6 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
+import { readLock, type LockFile } from '../lib/lockfile.ts';
+import { readToken, TOKEN_ENV } from './publish/github-client.ts';
 import { defineTask } from './task.ts';
 
 interface Check {
@@ -29,29 +31,28 @@ async function editorGroup(ctx: Context): Promise<Check> {
   return { name: 'editor group', ok: true, detail: `${group} (gid ${gid})` };
 }
 
+/** The publish step's own token rules, reported instead of thrown. */
 function githubToken(ctx: Context): Check {
-  const name = ['GITHUB_TOKEN', 'GH_TOKEN'].find((n) => ctx.env[n]);
   const needed = ctx.pillar.publish.target === 'github';
-  if (ctx.env.GH_USER || ctx.env.GH_PASSWORD) {
-    return { name: 'GitHub token', ok: false, detail: 'GH_USER/GH_PASSWORD are set: GitHub no longer accepts passwords for the API', fix: 'create a fine-grained token with contents: write, export GITHUB_TOKEN, unset GH_PASSWORD' };
+  try {
+    readToken(ctx.env, ctx.log);
+    return { name: 'GitHub token', ok: true, detail: `${TOKEN_ENV.find((n) => ctx.env[n])} is set` };
+  } catch (error) {
+    const oldPair = Boolean(ctx.env.GH_USER || ctx.env.GH_PASSWORD);
+    if (!needed && !oldPair) return { name: 'GitHub token', ok: true, detail: 'not set (not needed: publish.target is local)' };
+    return { name: 'GitHub token', ok: false, detail: (error as Error).message, fix: `export GITHUB_TOKEN=<token> or put it in .env${oldPair ? '; unset GH_USER and GH_PASSWORD' : ''}` };
   }
-  if (name) return { name: 'GitHub token', ok: true, detail: `${name} is set` };
-  return needed
-    ? { name: 'GitHub token', ok: false, detail: 'neither GITHUB_TOKEN nor GH_TOKEN is set (publish.target is github)', fix: 'export GITHUB_TOKEN=<token> or put it in .env' }
-    : { name: 'GitHub token', ok: true, detail: 'not set (not needed: publish.target is local)' };
 }
 
 async function pins(ctx: Context): Promise<Check> {
-  let lock: Record<string, { ref?: string }> = {};
+  let lock: LockFile;
   try {
-    lock = (JSON.parse(await readFile(ctx.paths.lock, 'utf8')) as { binaries?: typeof lock }).binaries ?? {};
+    lock = await readLock(ctx.paths.lock);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      return { name: 'pins', ok: false, detail: `${ctx.paths.lock}: ${(error as Error).message}`, fix: 'delete it and run `gulp fetch` to write it again' };
-    }
+    return { name: 'pins', ok: false, detail: `${ctx.paths.lock}: ${(error as Error).message}`, fix: 'delete it and run `gulp fetch` to write it again' };
   }
   const entries = Object.entries(ctx.pillar.binaries).filter(([, b]) => b.enabled !== false && !b.path);
-  const moved = entries.filter(([name, b]) => lock[name] && lock[name].ref !== b.source.ref).map(([name, b]) => `${name} ${lock[name]!.ref} -> ${b.source.ref}`);
+  const moved = entries.filter(([name, b]) => lock.binaries[name] && lock.binaries[name].ref !== b.source.ref).map(([name, b]) => `${name} ${lock.binaries[name]!.ref} -> ${b.source.ref}`);
   if (moved.length > 0) return { name: 'pins', ok: false, detail: `pillar pins differ from corpus.lock.json: ${moved.join(', ')}`, fix: 'run `gulp fetch` to re-lock' };
   return { name: 'pins', ok: true, detail: entries.map(([name, b]) => `${name}@${b.source.ref}`).join(', ') || 'no binaries to build' };
 }

@@ -59,12 +59,12 @@ test('GH_USER/GH_PASSWORD fail with the token explanation, the password never sh
 
 test('a github target without a token fails with the fix', async (t) => {
   const run = await doctor(t, { editor: { group: GROUP, gid: GID }, publish: { target: 'github' } });
-  t.regex(run.out, /^FAIL GitHub token: neither GITHUB_TOKEN nor GH_TOKEN is set \(publish.target is github\)\n +fix: export GITHUB_TOKEN/m);
+  t.regex(run.out, /^FAIL GitHub token: publish.target is github but neither GITHUB_TOKEN nor GH_TOKEN is set.*\n +fix: export GITHUB_TOKEN/m);
 });
 
 test('pins that differ from corpus.lock.json fail with the re-lock fix', async (t) => {
   const cwd = await tempDir(t);
-  await writeFile(join(cwd, 'corpus.lock.json'), JSON.stringify({ binaries: { registry: { ref: 'v2.8.2', commit: 'a'.repeat(40) } } }));
+  await writeFile(join(cwd, 'corpus.lock.json'), JSON.stringify({ schema: 1, binaries: { registry: { ref: 'v2.8.2', commit: 'a'.repeat(40) } } }));
   let out = '';
   const tasks = await createTasks({
     cwd,
@@ -75,4 +75,19 @@ test('pins that differ from corpus.lock.json fail with the re-lock fix', async (
   });
   await t.throwsAsync(tasks.doctor!(), { message: /pins/ });
   t.regex(out, /^FAIL pins: pillar pins differ from corpus.lock.json: registry v2.8.2 -> v2.8.3/m);
+});
+
+test('an unreadable corpus.lock.json fails the pins check with the fix', async (t) => {
+  const cwd = await tempDir(t);
+  await writeFile(join(cwd, 'corpus.lock.json'), '{"binaries": {"registry": {"ref": "v2.8.3"}}}');
+  let out = '';
+  const tasks = await createTasks({
+    cwd,
+    argv: [],
+    env: { PATH: process.env.PATH },
+    pillar: [{ data_root: join(cwd, 'data'), editor: { group: GROUP, gid: GID } }],
+    logger: { out: (s) => void (out += s), err: () => {} },
+  });
+  await t.throwsAsync(tasks.doctor!(), { message: /1 check failed: pins/ });
+  t.regex(out, /^FAIL pins: .*corpus\.lock\.json: .*binaries\.registry: expected \{ref, commit\}\n +fix: delete it and run `gulp fetch`/m);
 });
