@@ -49,7 +49,7 @@ async function pins(ctx: Context): Promise<Check> {
   try {
     lock = await readLock(ctx.paths.lock);
   } catch (error) {
-    return { name: 'pins', ok: false, detail: `${ctx.paths.lock}: ${(error as Error).message}`, fix: 'delete it and run `gulp fetch` to write it again' };
+    return { name: 'pins', ok: false, detail: (error as Error).message, fix: 'delete it and run `gulp fetch` to write it again' };
   }
   const entries = Object.entries(ctx.pillar.binaries).filter(([, b]) => b.enabled !== false && !b.path);
   const moved = entries.filter(([name, b]) => lock.binaries[name] && lock.binaries[name].ref !== b.source.ref).map(([name, b]) => `${name} ${lock.binaries[name]!.ref} -> ${b.source.ref}`);
