@@ -1,6 +1,7 @@
 // Command-line flags shared by every task. gulp-cli leaves its own flags in
 // process.argv too, so unknown options are ignored rather than refused.
 import { parseArgs } from 'node:util';
+import { UserError } from './errors.ts';
 
 export interface Flags {
   pillar: string[];
@@ -43,7 +44,7 @@ export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Fla
     (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((v): v is string => typeof v === 'string');
   const target = values.target;
   if (target !== undefined && target !== 'local' && target !== 'github') {
-    throw new Error(`--target: expected local or github, got ${JSON.stringify(target)}`);
+    throw new UserError(`--target: expected local or github, got ${JSON.stringify(target)}`);
   }
   return {
     pillar: strings(values.pillar),

@@ -10,6 +10,7 @@ import { didYouMean } from '../lib/suggest.ts';
 import { deepMerge, isMapping, type Tree } from '../pillar/merge.ts';
 import { formatProblem } from '../pillar/problems.ts';
 import type { Pillar } from '../pillar/schema.ts';
+import { SafeText } from '../pillar/types.ts';
 import { validate } from '../pillar/validate.ts';
 import {
   FileSpecSchema, ProcessSpecSchema, RouteSpecSchema,
@@ -97,9 +98,26 @@ export function pluginOptions(plugin: Plugin, pillar: Pillar): Record<string, un
       const expected = defaults[key];
       const sameType = Array.isArray(expected) ? Array.isArray(value) : isMapping(expected) ? isMapping(value) : typeof value === typeof expected;
       if (!sameType) throw new PluginError(`${what}: option "${key}" expected ${typeof expected} like ${JSON.stringify(expected)}, got ${JSON.stringify(value)}`);
+      // Without a schema nothing says where a string ends up (a rendered file, a
+      // cron line): it gets the pillar's free-text rule.
+      const unsafe = unsafeString(value, key);
+      if (unsafe) throw new PluginError(`${what}: option "${unsafe.path}" expected ${SafeText.title}, got ${JSON.stringify(unsafe.value)} (give the plugin an options schema for other values)`);
     }
   }
   return options;
+}
+
+const SAFE_TEXT = new RegExp(SafeText.pattern!);
+
+/** The first string inside `value` that the pillar's free-text type refuses. */
+function unsafeString(value: unknown, path: string): { path: string; value: string } | undefined {
+  if (typeof value === 'string') return SAFE_TEXT.test(value) ? undefined : { path, value };
+  const entries = Array.isArray(value) ? value.entries() : isMapping(value) ? Object.entries(value) : [];
+  for (const [key, item] of entries) {
+    const found = unsafeString(item, `${path}.${key}`);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Imports the plugins named by the pillar: relative paths from cwd, or package names. */

@@ -89,6 +89,8 @@ const BAD_OPTIONS: [string, Partial<Plugin>, object, string][] = [
   ['wrong type, no schema', { defaults: { port: 8099 } }, { port: 'eighty' }, 'plugins_config.probe: invalid options for plugin "probe": option "port" expected number like 8099, got "eighty"'],
   ['wrong type, schema', { defaults: { port: 8099 }, options: Type.Object({ port: Type.Integer({ minimum: 1, maximum: 65535, title: 'TCP port' }) }, { additionalProperties: false }) }, { port: 70000 }, 'plugins_config.probe: invalid options for plugin "probe":\n  - port: expected TCP port, got 70000'],
   ['unknown option, schema', { defaults: { port: 8099 }, options: Type.Object({ port: Type.Integer() }, { additionalProperties: false }) }, { prt: 1 }, 'unknown key "prt"; did you mean "port"?'],
+  ['a newline in a string, no schema', { defaults: { path: '/var/log/x' } }, { path: '/a\n* * * * * root sh -c id' }, 'option "path" expected text without ; { } quotes, backslash, $ or control characters, got "/a\\n* * * * * root sh -c id"'],
+  ['a $ deep in a list, no schema', { defaults: { hosts: [{ name: 'a' }] } }, { hosts: [{ name: 'ok' }, { name: '$(id)' }] }, 'option "hosts.1.name" expected text without'],
 ];
 
 for (const [what, extra, given, message] of BAD_OPTIONS) {
