@@ -15,8 +15,10 @@ const [GROUP, GID] = ((fields) => [fields[0]!, Number(fields[2])] as const)(
   readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).find((f) => Number(f[2]) > 0)!,
 );
 
-async function doctor(t: Parameters<typeof tempDir>[0], pillar: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
+/** Runs doctor in a new project; `lock`: the corpus.lock.json it holds. */
+async function doctor(t: Parameters<typeof tempDir>[0], pillar: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, lock?: string) {
   const cwd = await tempDir(t);
+  if (lock !== undefined) await writeFile(join(cwd, 'corpus.lock.json'), lock);
   let out = '';
   let err = '';
   const tasks = await createTasks({
@@ -63,31 +65,14 @@ test('a github target without a token fails with the fix', async (t) => {
 });
 
 test('pins that differ from corpus.lock.json fail with the re-lock fix', async (t) => {
-  const cwd = await tempDir(t);
-  await writeFile(join(cwd, 'corpus.lock.json'), JSON.stringify({ schema: 1, binaries: { registry: { ref: 'v2.8.2', commit: 'a'.repeat(40) } } }));
-  let out = '';
-  const tasks = await createTasks({
-    cwd,
-    argv: [],
-    env: { PATH: process.env.PATH },
-    pillar: [{ data_root: join(cwd, 'data'), editor: { group: GROUP, gid: GID } }],
-    logger: { out: (s) => void (out += s), err: () => {} },
-  });
-  await t.throwsAsync(tasks.doctor!(), { message: /pins/ });
-  t.regex(out, /^FAIL pins: pillar pins differ from corpus.lock.json: registry v2.8.2 -> v2.8.3/m);
+  const lock = JSON.stringify({ schema: 1, binaries: { registry: { ref: 'v2.8.2', commit: 'a'.repeat(40) } } });
+  const run = await doctor(t, { editor: { group: GROUP, gid: GID } }, {}, lock);
+  t.regex(run.error?.message ?? '', /1 check failed: pins/);
+  t.regex(run.out, /^FAIL pins: pillar pins differ from corpus.lock.json: registry v2.8.2 -> v2.8.3/m);
 });
 
 test('an unreadable corpus.lock.json fails the pins check with the fix', async (t) => {
-  const cwd = await tempDir(t);
-  await writeFile(join(cwd, 'corpus.lock.json'), '{"binaries": {"registry": {"ref": "v2.8.3"}}}');
-  let out = '';
-  const tasks = await createTasks({
-    cwd,
-    argv: [],
-    env: { PATH: process.env.PATH },
-    pillar: [{ data_root: join(cwd, 'data'), editor: { group: GROUP, gid: GID } }],
-    logger: { out: (s) => void (out += s), err: () => {} },
-  });
-  await t.throwsAsync(tasks.doctor!(), { message: /1 check failed: pins/ });
-  t.regex(out, /^FAIL pins: \S*corpus\.lock\.json: not a corpus lock file \(binaries\.registry: expected \{ref, commit\}\).*\n +fix: delete it and run `gulp fetch`/m);
+  const run = await doctor(t, { editor: { group: GROUP, gid: GID } }, {}, '{"binaries": {"registry": {"ref": "v2.8.3"}}}');
+  t.regex(run.error?.message ?? '', /1 check failed: pins/);
+  t.regex(run.out, /^FAIL pins: \S*corpus\.lock\.json: not a corpus lock file \(binaries\.registry: expected \{ref, commit\}\).*\n +fix: delete it and run `gulp fetch`/m);
 });
