@@ -5,7 +5,7 @@
 // out as tar streams through the CLI, so a remote engine works the same.
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
-import type { ProcessOutput } from 'zx';
+import type { ProcessOutput, ProcessPromise } from 'zx';
 import type { Context } from './context.ts';
 import { UserError } from './errors.ts';
 
@@ -108,18 +108,29 @@ export function startAttached(ctx: Context, id: string): Promise<ProcessOutput> 
 
 /** The content of host directory `dir` into `target` of a container (a directory there: an image path or a mounted volume). */
 export async function copyInto(ctx: Context, id: string, dir: string, target: string): Promise<void> {
-  const out = await ctx.sh({ nothrow: true })`tar --numeric-owner -C ${dir} -c .`.pipe(ctx.sh({ nothrow: true })`${ctx.pillar.engine} cp - ${`${id}:${target}`}`);
-  if (out.exitCode !== 0) throw failure(`copying ${dir} into the container`, out);
+  await piped(
+    ctx.sh({ nothrow: true })`tar --numeric-owner -C ${dir} -c .`, `tar of ${dir} (to copy into the container)`,
+    ctx.sh({ nothrow: true })`${ctx.pillar.engine} cp - ${`${id}:${target}`}`, `copying ${dir} into the container`,
+  );
 }
 
 /** The content of directory `path` of a (stopped) container into host directory `dir`, owned by the caller. */
 export async function copyOut(ctx: Context, id: string, path: string, dir: string): Promise<void> {
-  const cp = ctx.sh({ nothrow: true })`${ctx.pillar.engine} cp ${`${id}:${path}/.`} -`;
-  const out = await cp.pipe(ctx.sh({ nothrow: true })`tar -x --no-same-owner -C ${dir}`);
-  // The engine's error first: when cp fails, tar only says its empty input is no archive.
-  const copied = await cp;
-  if (copied.exitCode !== 0) throw failure(`${ctx.pillar.engine} cp of ${path} out of the container`, copied);
-  if (out.exitCode !== 0) throw failure(`copying ${path} out of the container`, out);
+  await piped(
+    ctx.sh({ nothrow: true })`${ctx.pillar.engine} cp ${`${id}:${path}/.`} -`, `${ctx.pillar.engine} cp of ${path} out of the container`,
+    ctx.sh({ nothrow: true })`tar -x --no-same-owner -C ${dir}`, `copying ${path} out of the container`,
+  );
+}
+
+/**
+ * `source` piped into `sink`. The source's failure is reported first: when it
+ * fails, the sink only complains about an empty or cut-off stream.
+ */
+async function piped(source: ProcessPromise, sourceWhat: string, sink: ProcessPromise, sinkWhat: string): Promise<void> {
+  const out = await source.pipe(sink);
+  const sent = await source;
+  if (sent.exitCode !== 0) throw failure(sourceWhat, sent);
+  if (out.exitCode !== 0) throw failure(sinkWhat, out);
 }
 
 /**
