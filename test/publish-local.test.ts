@@ -2,10 +2,14 @@
 // a verified copy, a re-run that touches nothing, a tampered file detected and
 // replaced, leftovers of an interrupted copy removed, --dry-run, bad input.
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCAL_TEMP_PREFIX } from '../tasks/publish/local.ts';
 import { publishProject, TAG } from './helpers/github/project.ts';
+import { writeReleaseDir } from './helpers/github/release-dir.ts';
 
 async function localProject(t: import('ava').ExecutionContext) {
   const project = await publishProject(t, { target: 'local' });
@@ -62,6 +66,27 @@ test('leftover temporary copies are removed; files of others in the folder are k
   const run = await project.run();
   t.is(run.error, undefined, run.all);
   t.deepEqual([...(await targetFiles(project.target)).keys()], [...project.release.files, 'README'].sort());
+});
+
+test('two publishes into the same target at once: the second waits for the first instead of deleting its copy in progress; both succeed', async (t) => {
+  const project = await localProject(t);
+  // Big enough that the first run is still copying when the second one starts.
+  project.release = await writeReleaseDir(project.release.dir, { registry: randomBytes(48 * 1024 * 1024), auth_server: randomBytes(16 * 1024 * 1024) });
+  const first = project.run();
+  let copying = false;
+  for (let i = 0; i < 5000 && !copying; i++) {
+    copying = (await readdir(project.target).catch(() => [] as string[])).some((n) => n.startsWith(LOCAL_TEMP_PREFIX));
+    if (!copying) await sleep(1);
+  }
+  t.true(copying, 'the first run was caught with a temporary copy in the target');
+  const [a, b] = await Promise.all([first, project.run()]);
+  t.is(a.error, undefined, a.all);
+  t.is(b.error, undefined, b.all);
+  t.regex(b.err, new RegExp(`waiting for another publish into ${project.target}`));
+  t.deepEqual([...(await readdir(project.target))].sort(), [...project.release.files].sort(), 'no temporary copy left');
+  t.notThrows(() => execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: project.target, stdio: 'pipe' }));
+  const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+  for (const name of project.release.files) t.is(sha256(await readFile(join(project.target, name))), sha256(project.release.contents.get(name)!), name);
 });
 
 test('--dry-run on an empty target plans the copies and writes nothing; --target local overrides the pillar', async (t) => {

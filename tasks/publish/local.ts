@@ -2,12 +2,15 @@
 // copy goes to a temporary file in the target directory, is fsynced and hashed
 // back, and only then renamed over the old one, so a reader never sees a partial
 // file. Unchanged files are left alone; a changed or tampered one is replaced.
+// A whole publish holds a cross-process lock on the target directory: it removes
+// every temporary file it finds, which must not be another run's copy in progress.
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../../lib/errors.ts';
 import { hashFile } from '../../lib/hash.ts';
+import { withLock } from '../../lib/lock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Outcome, PlanStep, Publisher, PublishFile } from './types.ts';
 
@@ -49,6 +52,13 @@ export class LocalPublisher implements Publisher {
   }
 
   async publish(files: readonly PublishFile[]): Promise<Outcome[]> {
+    // Beside the target, not in it: the target holds only release files.
+    const lock = join(dirname(this.#dir), `.${basename(this.#dir)}.corpus-kit-lock`);
+    await mkdir(dirname(lock), { recursive: true });
+    return withLock(lock, () => this.#publishLocked(files), () => this.#log.info(`publish: waiting for another publish into ${this.#dir} (lock ${lock})`));
+  }
+
+  async #publishLocked(files: readonly PublishFile[]): Promise<Outcome[]> {
     const steps = await this.plan(files);
     await mkdir(this.#dir, { recursive: true });
     for (const step of steps.filter((s) => s.action === 'delete')) await rm(join(this.#dir, step.name), { force: true });
