@@ -10,7 +10,7 @@ import { writeReleaseDir } from './helpers/github/release-dir.ts';
 
 const REGISTRY = 'registry-v2.8.3.xz';
 /** The upload of the registry archive, under whatever temporary name the run picks. */
-const REGISTRY_UPLOAD = new RegExp(`name=${TEMP_PREFIX}[0-9a-f]+-registry-v2\\.8\\.3\\.xz$`);
+const REGISTRY_UPLOAD = new RegExp(`name=${TEMP_PREFIX}\\d{8}T\\d{6}Z-[0-9a-f]+-registry-v2\\.8\\.3\\.xz$`);
 
 function assertComplete(t: ExecutionContext, project: PublishProject): void {
   t.deepEqual(assetNames(project.emulator), [...project.release.files].sort(), 'every file once, no leftover');
@@ -171,7 +171,7 @@ test('a rename that fails after the old asset was deleted: a clear error, the ve
 
   project.emulator.fault({ server: 'api', method: 'PATCH', path: /\/releases\/assets\/\d+$/, times: Infinity, effect: { type: 'status', status: 502, body: { message: 'Server Error' } } });
   const error = await publisher().publish(registry).then(() => undefined, (e: Error) => e);
-  t.regex(error?.message ?? '', new RegExp(`registry-v2\\.8\\.3\\.xz: the new copy is uploaded and verified as ${TEMP_PREFIX}[0-9a-f]{8}-registry-v2\\.8\\.3\\.xz, but putting it in place failed: Server Error.*run publish again`));
+  t.regex(error?.message ?? '', new RegExp(`registry-v2\\.8\\.3\\.xz: the new copy is uploaded and verified as ${TEMP_PREFIX}\\d{8}T\\d{6}Z-[0-9a-f]{8}-registry-v2\\.8\\.3\\.xz, but putting it in place failed: Server Error.*run publish again`));
   const temp = project.emulator.assets(REPO, TAG).find((a) => (a.name as string).endsWith(`-${REGISTRY}`))!;
   t.is(temp.state, 'uploaded');
   t.is(temp.digest, `sha256:${registry[0]!.sha256}`, 'the good copy is there, under its temporary name');
@@ -181,7 +181,7 @@ test('a rename that fails after the old asset was deleted: a clear error, the ve
   const outcomes = await publisher().publish(registry);
   t.deepEqual(outcomes.map((o) => [o.name, o.action]), [[REGISTRY, 'rename']]);
   t.is(project.emulator.requests.filter((r) => r.server === 'uploads').length, uploadsBefore, 'not uploaded again');
-  t.regex(err, new RegExp(`renaming ${TEMP_PREFIX}[0-9a-f]{8}-registry-v2\\.8\\.3\\.xz to registry-v2\\.8\\.3\\.xz \\(a verified copy left by an interrupted run\\)`));
+  t.regex(err, new RegExp(`renaming ${TEMP_PREFIX}\\d{8}T\\d{6}Z-[0-9a-f]{8}-registry-v2\\.8\\.3\\.xz to registry-v2\\.8\\.3\\.xz \\(a verified copy left by an interrupted run\\)`));
   t.deepEqual(project.emulator.content(REPO, TAG, REGISTRY), project.release.contents.get(REGISTRY));
   t.false(assetNames(project.emulator).some((n) => n.startsWith(TEMP_PREFIX)));
   t.false(err.includes(TOKEN));

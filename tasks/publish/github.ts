@@ -4,7 +4,9 @@
 // goes under a temporary name, is verified, and only then takes the real name
 // (the old asset deleted just before the rename), so the release always holds a
 // good copy of each file. Leftovers of a crashed run (temporary names, assets
-// stuck in the `starter` state) are deleted first.
+// stuck in the `starter` state) are deleted first, but only once they are older
+// than a grace period: no lock spans machines, and a fresh one may be another
+// run's upload in progress.
 import { randomBytes } from 'node:crypto';
 import { extname } from 'node:path';
 import type { Octokit } from '@octokit/rest';
@@ -21,6 +23,25 @@ import type { Action, Outcome, PlanStep, Publisher, PublishFile } from './types.
 /** Assets under this prefix are this tool's uploads in progress. */
 export const TEMP_PREFIX = 'corpus-kit-tmp-';
 
+/** `corpus-kit-tmp-<UTC time>-<run>-<name>`; names from before the time was added lack it. */
+const TEMP_NAME = new RegExp(`^${TEMP_PREFIX}(?:(\\d{8}T\\d{6}Z)-)?([0-9a-f]{8})-(.+)$`);
+
+/** How long another run's temporary or `starter` asset is left alone (its upload may still be going on). */
+export const TEMP_GRACE_MS = 60 * 60 * 1000;
+
+/** Compact UTC time for temporary names: 20260131T235959Z. */
+export function timeStamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+}
+
+function parseTempName(name: string): { time?: number; run: string; file: string } | undefined {
+  const match = TEMP_NAME.exec(name);
+  if (!match) return undefined;
+  const t = match[1];
+  const time = t ? Date.parse(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 11)}:${t.slice(11, 13)}:${t.slice(13)}`) : undefined;
+  return { time, run: match[2]!, file: match[3]! };
+}
+
 export interface GitHubOptions {
   /** OWNER/NAME */
   repo: string;
@@ -33,6 +54,8 @@ export interface GitHubOptions {
   /** Socket inactivity limit of uploads and downloads. */
   timeoutMs?: number;
   retry?: RetryOptions;
+  /** Another run's temporary and `starter` assets are deleted once older than this; TEMP_GRACE_MS by default. */
+  tempGraceMs?: number;
 }
 
 interface Release {
@@ -51,6 +74,8 @@ interface Asset {
   digest?: string | null;
   url: string;
   browser_download_url: string;
+  created_at?: string;
+  updated_at?: string;
 }
 
 interface Decision {
@@ -108,7 +133,7 @@ export class GitHubPublisher implements Publisher {
     if (!release) steps.push({ action: 'create', name: this.#options.tag, reason: 'no release with this tag (created as a draft)' });
     const adoptable = this.#adoptable(assets, files);
     for (const [temp, file] of adoptable) steps.push({ action: 'rename', name: file.name, reason: `verified copy left as ${temp.name} by an interrupted run` });
-    for (const leftover of this.#leftovers(assets).filter((a) => !adoptable.has(a))) steps.push({ action: 'delete', name: leftover.name, reason: this.#leftoverReason(leftover) });
+    for (const [leftover, reason] of this.#leftovers(assets, files, adoptable)) steps.push({ action: 'delete', name: leftover.name, reason });
     const adopted = new Set([...adoptable.values()]);
     for (const d of await this.#decide(files.filter((f) => !adopted.has(f)), assets)) steps.push({ action: d.action, name: d.file.name, reason: d.reason });
     if (!release || release.draft) steps.push({ action: 'publish', name: this.#options.tag, reason: 'draft until every asset is in' });
@@ -120,17 +145,22 @@ export class GitHubPublisher implements Publisher {
     const release = (await this.#findRelease()) ?? (await this.#createDraft());
     let assets = await this.#listAssets(release.id);
     const adopted = new Set<string>();
-    for (const [temp, file] of this.#adoptable(assets, files)) {
+    const adoptable = this.#adoptable(assets, files);
+    for (const [temp, file] of adoptable) {
       log.info(`publish: renaming ${temp.name} to ${file.name} (a verified copy left by an interrupted run)`);
       await this.#octokit.rest.repos.updateReleaseAsset({ ...this.#repoParams, asset_id: temp.id, name: file.name });
       adopted.add(file.name);
     }
     if (adopted.size > 0) assets = await this.#listAssets(release.id);
-    for (const leftover of this.#leftovers(assets)) {
-      log.info(`publish: deleting ${leftover.name} (${this.#leftoverReason(leftover)})`);
+    const leftovers = new Map(this.#leftovers(assets, files, adoptable));
+    for (const [leftover, reason] of leftovers) {
+      log.info(`publish: deleting ${leftover.name} (${reason})`);
       await this.#deleteAsset(leftover.id);
     }
-    assets = assets.filter((a) => !this.#isLeftover(a));
+    for (const asset of assets.filter((a) => this.#isTemporary(a) && !leftovers.has(a))) {
+      log.info(`publish: leaving ${asset.name} alone (${asset.state}, changed ${this.#ageText(asset)} ago: perhaps another run's upload in progress)`);
+    }
+    assets = assets.filter((a) => !this.#isTemporary(a));
     const decisions = await this.#decide(files, assets);
     const progress = startProgressGroup(log);
     // Every upload runs to its end: one failing leaves the others' verified assets in place.
@@ -173,8 +203,21 @@ export class GitHubPublisher implements Publisher {
     return (await this.#octokit.paginate(this.#octokit.rest.repos.listReleaseAssets, { ...this.#repoParams, release_id: releaseId, per_page: 100 })) as Asset[];
   }
 
-  #isLeftover(asset: Asset): boolean {
+  /** Not a finished asset under its real name: an upload in progress, or one a run left behind. */
+  #isTemporary(asset: Asset): boolean {
     return asset.state !== 'uploaded' || asset.name.startsWith(TEMP_PREFIX);
+  }
+
+  /** Milliseconds since the last sign of life: the latest of the time in its name, created_at and updated_at. */
+  #age(asset: Asset): number {
+    const times = [parseTempName(asset.name)?.time, Date.parse(asset.created_at ?? ''), Date.parse(asset.updated_at ?? '')].filter((t): t is number => Number.isFinite(t));
+    // A server that gives no times leaves no way to tell; such assets are treated as old, as before.
+    return times.length > 0 ? Date.now() - Math.max(...times) : Infinity;
+  }
+
+  #ageText(asset: Asset): string {
+    const age = this.#age(asset);
+    return !Number.isFinite(age) ? 'at an unknown time' : age < 120_000 ? `${Math.max(0, Math.round(age / 1000))}s` : `${Math.round(age / 60_000)} min`;
   }
 
   /**
@@ -185,7 +228,7 @@ export class GitHubPublisher implements Publisher {
   #adoptable(assets: readonly Asset[], files: readonly PublishFile[]): Map<Asset, PublishFile> {
     const adoptable = new Map<Asset, PublishFile>();
     for (const asset of assets) {
-      const name = new RegExp(`^${TEMP_PREFIX}[0-9a-f]{8}-(.+)$`).exec(asset.name)?.[1];
+      const name = parseTempName(asset.name)?.file;
       const file = files.find((f) => f.name === name);
       if (!file || asset.state !== 'uploaded' || asset.digest !== `sha256:${file.sha256}` || asset.size !== file.size) continue;
       if (assets.some((a) => a.name === file.name) || [...adoptable.values()].includes(file)) continue;
@@ -194,12 +237,21 @@ export class GitHubPublisher implements Publisher {
     return adoptable;
   }
 
-  #leftovers(assets: readonly Asset[]): Asset[] {
-    return assets.filter((a) => this.#isLeftover(a));
-  }
-
-  #leftoverReason(asset: Asset): string {
-    return asset.state !== 'uploaded' ? `left in state ${asset.state} by a failed upload` : 'temporary upload left by an interrupted run';
+  /**
+   * Temporary assets to delete, with why: this run's own; an unfinished asset holding
+   * the real name of a file to publish (runs of this tool never upload under a real
+   * name, and it would block the rename); and any other once past the grace period.
+   */
+  #leftovers(assets: readonly Asset[], files: readonly PublishFile[], adoptable: ReadonlyMap<Asset, PublishFile>): [Asset, string][] {
+    const grace = this.#options.tempGraceMs ?? TEMP_GRACE_MS;
+    const leftovers: [Asset, string][] = [];
+    for (const asset of assets.filter((a) => this.#isTemporary(a) && !adoptable.has(a))) {
+      const failed = asset.state !== 'uploaded' ? `left in state ${asset.state} by a failed upload` : 'temporary upload left by an interrupted run';
+      if (parseTempName(asset.name)?.run === this.#runId) leftovers.push([asset, 'an earlier attempt of this run']);
+      else if (files.some((f) => f.name === asset.name)) leftovers.push([asset, failed]);
+      else if (this.#age(asset) > grace) leftovers.push([asset, `${failed}, last changed ${this.#ageText(asset)} ago`]);
+    }
+    return leftovers;
   }
 
   async #decide(files: readonly PublishFile[], assets: readonly Asset[]): Promise<Decision[]> {
@@ -228,7 +280,8 @@ export class GitHubPublisher implements Publisher {
   /** Upload under a temporary name, verify, delete the old asset, rename the new one. */
   async #place(release: Release, decision: Decision, progress: ProgressGroup): Promise<Asset> {
     const { file, existing } = decision;
-    const temp = `${TEMP_PREFIX}${this.#runId}-${file.name}`;
+    // The time tells other runs (on other machines, too) how old the upload is.
+    const temp = `${TEMP_PREFIX}${timeStamp(Date.now())}-${this.#runId}-${file.name}`;
     const bar = progress.start(`${decision.action} ${file.name}`, file.size);
     let uploaded: Asset;
     try {
@@ -243,7 +296,7 @@ export class GitHubPublisher implements Publisher {
     let renamed: Asset;
     try {
       if (existing) await this.#deleteAsset(existing.id);
-      renamed = (await this.#octokit.rest.repos.updateReleaseAsset({ ...this.#repoParams, asset_id: uploaded.id, name: file.name })).data as Asset;
+      renamed = await this.#putInPlace(release, uploaded, file);
     } catch (error) {
       bar.fail('rename failed');
       throw new UserError(`${file.name}: the new copy is uploaded and verified as ${temp}, but putting it in place failed: ${(error as Error).message}; run publish again to finish`, { cause: error });
@@ -251,6 +304,28 @@ export class GitHubPublisher implements Publisher {
     if (renamed.name !== file.name) throw new UserError(`${file.name}: GitHub renamed the asset to ${renamed.name}; use file names of letters, digits, '.', '-' and '_'`);
     bar.end(`${humanSize(file.size)}, verified`);
     return renamed;
+  }
+
+  /**
+   * The verified upload takes the file's name. Another run publishing at the same
+   * time may have taken it first: its copy is kept when it is this very file
+   * (ours is then deleted), else it is replaced like any changed asset.
+   */
+  async #putInPlace(release: Release, uploaded: Asset, file: PublishFile): Promise<Asset> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.#octokit.rest.repos.updateReleaseAsset({ ...this.#repoParams, asset_id: uploaded.id, name: file.name })).data as Asset;
+      } catch (error) {
+        if (!alreadyExists(error) || attempt >= 3) throw error;
+        const holder = (await this.#listAssets(release.id)).find((a) => a.name === file.name);
+        if (holder?.state === 'uploaded' && holder.size === file.size && (await this.#remoteSha256(holder)) === file.sha256) {
+          this.#options.log.info(`publish: ${file.name} was put in place by another run meanwhile, with the same content; keeping it`);
+          await this.#deleteAsset(uploaded.id);
+          return holder;
+        }
+        if (holder) await this.#deleteAsset(holder.id);
+      }
+    }
   }
 
   async #upload(release: Release, file: PublishFile, name: string, onProgress: (bytes: number) => void, progress: ProgressGroup): Promise<Asset> {
