@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { readLock, type LockFile } from '../lib/lockfile.ts';
-import { readToken, TOKEN_ENV } from './publish/github-client.ts';
+import { readToken, TOKEN_ENV } from './publish/token.ts';
 import { defineTask } from './task.ts';
 
 interface Check {

@@ -8,7 +8,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildProject, snapshot, useGulpCli, type BuildProject } from './helpers/build-project.ts';
 import { git } from './helpers/gitrepo.ts';
-import { REPO_ROOT, runGulp } from './helpers/gulp.ts';
+import { runGulp } from './helpers/gulp.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
 
 test.before(() => requireCommands('git'));

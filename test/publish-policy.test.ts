@@ -3,7 +3,8 @@
 // parsing, and the token rules.
 import test from 'ava';
 import { Logger } from '../lib/logger.ts';
-import { endpoints, readToken } from '../tasks/publish/github-client.ts';
+import { endpoints } from '../tasks/publish/github-client.ts';
+import { readToken } from '../tasks/publish/token.ts';
 import { parseSums } from '../tasks/publish/release-files.ts';
 import { decide, DEFAULT_RETRY, rateLimitWait } from '../tasks/publish/retry.ts';
 

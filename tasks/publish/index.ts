@@ -5,8 +5,7 @@ import type { Context } from '../../lib/context.ts';
 import type { Pipe } from '../../lib/pipe.ts';
 import { runPipes } from '../../lib/pipe.ts';
 import { defineTask } from '../task.ts';
-import { GitHubPublisher } from './github.ts';
-import { readToken } from './github-client.ts';
+import { readToken } from './token.ts';
 import { LocalPublisher } from './local.ts';
 import { loadReleasePipe, releaseFiles } from './release-files.ts';
 import { planText, summaryText } from './summary.ts';
@@ -14,17 +13,19 @@ import type { Publisher } from './types.ts';
 
 export type { Publisher, PublishFile, PlanStep, Outcome, Action } from './types.ts';
 
-export function publisherFor(ctx: Context): Publisher {
+/** The publisher of this run's target; octokit is only loaded for a GitHub target. */
+export async function publisherFor(ctx: Context): Promise<Publisher> {
   const { publish } = ctx.pillar;
   const target = ctx.flags.target ?? publish.target;
   if (target === 'local') return new LocalPublisher(resolve(ctx.cwd, publish.local.dir, publish.github.tag), ctx.log);
+  const { GitHubPublisher } = await import('./github.ts');
   return new GitHubPublisher({ repo: publish.github.repo, tag: publish.github.tag, baseUrl: publish.github.base_url, token: readToken(ctx.env, ctx.log), log: ctx.log });
 }
 
 export const publishPipe: Pipe = {
   name: 'publish',
   async run(ctx) {
-    const publisher = publisherFor(ctx);
+    const publisher = await publisherFor(ctx);
     const files = await releaseFiles(ctx);
     if (ctx.flags.dryRun) {
       ctx.log.print(planText(publisher.description, await publisher.plan(files)));
