@@ -11,9 +11,8 @@ import type { Plugin } from '../plugins/api.ts';
 import { builtinPlugins } from '../plugins/builtin/index.ts';
 import { importPlugins, setupPlugins, type PluginRegistry } from '../plugins/host.ts';
 import { ArtifactList } from './artifacts.ts';
-import { maskError } from './errors.ts';
+import { masked } from './errors.ts';
 import { parseFlags, type Flags } from './flags.ts';
-import { remoteCredentials } from './git.ts';
 import { Logger, type LoggerOptions } from './logger.ts';
 import { createShell, type Shell } from './shell.ts';
 
@@ -74,19 +73,11 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const log = new Logger({ level: flags.verbose ? 'verbose' : flags.quiet ? 'quiet' : 'info', ...options.logger });
   // Mask credentials before anything can fail and print them.
   for (const name of CREDENTIAL_ENV) log.addSecret(env[name]);
-  try {
-    return await loadContext(cwd, options, flags, env, log);
-  } catch (error) {
-    throw maskError(error, log);
-  }
+  return masked(log, () => loadContext(cwd, options, flags, env, log));
 }
 
 async function loadContext(cwd: string, options: ContextOptions, flags: Flags, env: NodeJS.ProcessEnv, log: Logger): Promise<Context> {
   const { pillar, sources } = await loadPillar(pillarInput(options, flags, env));
-  // Every source remote's credentials, before any task (fetch, pins, pillar:show) can print them.
-  for (const { source } of Object.values(pillar.binaries)) {
-    for (const remote of [source.git, source.mirror]) if (remote) for (const value of remoteCredentials(remote)) log.addSecret(value);
-  }
   const secrets = new Secrets(pillar, env, log);
   await secrets.registerKnown();
   const plugins = await setupPlugins(

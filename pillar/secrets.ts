@@ -4,10 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UserError } from '../lib/errors.ts';
+import { remoteCredentials } from '../lib/git.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Pillar } from './schema.ts';
 import { MIN_SECRET_LENGTH } from './types.ts';
-import { UserError } from '../lib/errors.ts';
 
 export type SecretValue = null | string | { env: string };
 
@@ -45,6 +46,10 @@ export class Secrets {
     // A private key given as PEM text (the logger masks each of its lines too).
     const key = this.#pillar.tls.key;
     if (typeof key === 'string') this.#log.addSecret(key);
+    // Not secrets in the schema, but a source URL may carry a token (https://TOKEN@host/...).
+    for (const { source } of Object.values(this.#pillar.binaries)) {
+      for (const remote of [source.git, source.mirror]) if (remote) for (const value of remoteCredentials(remote)) this.#log.addSecret(value);
+    }
   }
 
   /** The value of the secret at `path`, generating and storing it if declared null. */

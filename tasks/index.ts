@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import type { TaskFunction } from 'undertaker';
 import { createContext, type Context, type ContextOptions } from '../lib/context.ts';
-import { maskError } from '../lib/errors.ts';
+import { masked } from '../lib/errors.ts';
 import { Logger } from '../lib/logger.ts';
 import type { TaskSpec } from '../plugins/api.ts';
 import { buildTasks } from './build.ts';
@@ -43,22 +43,14 @@ export async function createTasks(options: CreateTasksOptions): Promise<Record<s
   const reservedTasks = kitTasks.map((t) => t.name);
   const run = async (body: (ctx: Context) => Promise<void>) => {
     const ctx = await createContext({ ...options, reservedTasks });
-    try {
-      await body(ctx);
-    } catch (error) {
-      throw maskError(error, ctx.log);
-    }
+    await masked(ctx.log, () => body(ctx));
   };
   const tasks: Record<string, GulpTask> = {};
   for (const task of kitTasks) {
     tasks[task.name] = gulpTask(task.name, task.description, flagHelp(task.flags, task.bare), task.bare
-      ? async () => {
+      ? () => {
           const log = new Logger(options.logger);
-          try {
-            await task.run({ cwd: resolve(options.cwd), log });
-          } catch (error) {
-            throw maskError(error, log);
-          }
+          return masked(log, () => task.run({ cwd: resolve(options.cwd), log }));
         }
       : () => run((ctx) => task.run(ctx)));
   }
