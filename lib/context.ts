@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { loadPillar, type PillarInput } from '../pillar/loader.ts';
+import { loadPillar } from '../pillar/loader.ts';
 import type { Tree } from '../pillar/merge.ts';
 import type { Pillar } from '../pillar/schema.ts';
 import { CREDENTIAL_ENV, Secrets } from '../pillar/secrets.ts';
@@ -57,13 +57,9 @@ export interface ContextOptions {
 }
 
 /** The environment of a run: .env (dotenv) under the real environment. */
-export function loadEnv(cwd: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+function loadEnv(cwd: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const file = join(cwd, '.env');
   return existsSync(file) ? { ...parseDotenv(readFileSync(file)), ...env } : { ...env };
-}
-
-export function pillarInput(options: ContextOptions, flags: Flags, env: NodeJS.ProcessEnv): PillarInput {
-  return { cwd: resolve(options.cwd), files: flags.pillar, env, overrides: options.pillar };
 }
 
 export async function createContext(options: ContextOptions): Promise<Context> {
@@ -77,7 +73,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
 }
 
 async function loadContext(cwd: string, options: ContextOptions, flags: Flags, env: NodeJS.ProcessEnv, log: Logger): Promise<Context> {
-  const { pillar, sources } = await loadPillar(pillarInput(options, flags, env));
+  const { pillar, sources } = await loadPillar({ cwd, files: flags.pillar, env, overrides: options.pillar });
   const secrets = new Secrets(pillar, env, log);
   await secrets.registerKnown();
   const plugins = await setupPlugins(

@@ -46,7 +46,7 @@ export function pillarFiles(input: PillarInput): string[] {
   ].map((file) => resolve(input.cwd, file));
 }
 
-export async function readPillarFile(file: string): Promise<{ tree?: Tree; problems: Problem[] }> {
+async function readPillarFile(file: string): Promise<{ tree?: Tree; problems: Problem[] }> {
   const problem = (expected: string, given: string): { problems: Problem[] } => ({ problems: [{ path: '', file, expected, given }] });
   let size: number;
   try {
@@ -100,8 +100,8 @@ function duplicateKeys(doc: Document): string[] {
   return found;
 }
 
-/** Merges and resolves without the schema check (for reading `plugins:` early). */
-export async function mergePillar(input: PillarInput): Promise<{ tree: Tree; sources: string[]; problems: Problem[]; origins: Map<string, string> }> {
+/** Reads and merges the files in order, recording which file each key came from. */
+async function mergePillar(input: PillarInput): Promise<{ tree: Tree; sources: string[]; problems: Problem[]; origins: Map<string, string> }> {
   const sources = pillarFiles(input);
   const origins = new Map<string, string>();
   const problems: Problem[] = [];
