@@ -59,25 +59,27 @@ export function secretRoot(root: TSchema, path: string): string | undefined {
  * {image}): a file choosing the other shape replaces it instead of merging into it.
  */
 export function isChoice(root: TSchema, path: string): boolean {
-  const chain = schemasAlong(root, path);
-  const schema = chain.length === path.split('.').length + 1 ? chain.at(-1) : undefined;
-  return (schema?.anyOf as TSchema[] | undefined)?.filter((s) => s.type === 'object').length! > 1;
+  return ((schemaAt(root, path)?.anyOf as TSchema[] | undefined)?.filter((s) => s.type === 'object').length ?? 0) > 1;
 }
+
+/** The schema of exactly `path`, or undefined where the schema does not know every key on the way. */
+function schemaAt(root: TSchema, path: string): TSchema | undefined {
+  const chain = schemasAlong(root, path);
+  return chain.length === path.split('.').filter(Boolean).length + 1 ? chain.at(-1) : undefined;
+}
+
+const parentOf = (path: string) => path.split('.').slice(0, -1).join('.');
 
 /** Keys allowed in the mapping at `path` (every variant of a union), for did-you-mean. */
 function allowedKeys(root: TSchema, path: string): string[] {
-  const parentPath = path.split('.').slice(0, -1).join('.');
-  const chain = schemasAlong(root, parentPath);
-  if (chain.length !== parentPath.split('.').filter(Boolean).length + 1) return [];
-  const parent = chain.at(-1)!;
+  const parent = schemaAt(root, parentOf(path));
+  if (!parent) return [];
   const objects = parent.anyOf ? (parent.anyOf as TSchema[]) : [parent];
   return objects.flatMap((s) => Object.keys(s.properties ?? {}));
 }
 
 function recordKeyTitle(root: TSchema, path: string): string | undefined {
-  const parentPath = path.split('.').slice(0, -1).join('.');
-  const chain = schemasAlong(root, parentPath);
-  const parent = chain.length === parentPath.split('.').filter(Boolean).length + 1 ? chain.at(-1) : undefined;
+  const parent = schemaAt(root, parentOf(path));
   return parent?.patternProperties ? ((parent.propertyNames as TSchema | undefined)?.title ?? `a key matching ${Object.keys(parent.patternProperties).join(' or ')}`) : undefined;
 }
 
@@ -113,11 +115,9 @@ function toProblems(root: TSchema, error: ValueError): Problem[] {
 function hideSecret(root: TSchema, problem: Problem): Problem {
   const secret = secretRoot(root, problem.path);
   if (secret === undefined) return problem;
-  const chain = schemasAlong(root, problem.path);
-  const known = chain.length === problem.path.split('.').length + 1;
   const { hint: _hint, ...rest } = problem;
   // An unknown key under a secret may itself be the secret, mistyped: name the secret's path only.
-  if (!known) return { ...rest, path: secret, expected: chain.at(-1)?.title ?? rest.expected, given: HIDDEN };
+  if (!schemaAt(root, problem.path)) return { ...rest, path: secret, expected: schemasAlong(root, problem.path).at(-1)?.title ?? rest.expected, given: HIDDEN };
   return { ...rest, given: HIDDEN };
 }
 
