@@ -57,23 +57,21 @@ function failure(what: string, out: ProcessOutput): Error {
   return new Error(`${what} failed (exit ${out.exitCode}): ${out.stderr.trim().split('\n').slice(-5).join('\n')}`);
 }
 
-export async function volumeExists(ctx: Context, name: string): Promise<boolean> {
-  return (await ctx.sh({ nothrow: true })`${ctx.pillar.engine} volume inspect ${name}`).exitCode === 0;
-}
-
 /**
  * A named volume, created when missing (the engine copies the image's content at
- * `target` into it on first mount). A volume belongs to root; for another caller
- * its mount point is handed over once, mounted exactly as the builds mount it.
+ * `target` into it on first mount); returns whether it was created. A volume
+ * belongs to root; for another caller its mount point is handed over once,
+ * mounted exactly as the builds mount it.
  */
-export async function ensureVolume(ctx: Context, name: string, image: string, target: string): Promise<void> {
-  if (await volumeExists(ctx, name)) return;
+export async function ensureVolume(ctx: Context, name: string, image: string, target: string): Promise<boolean> {
+  if ((await ctx.sh({ nothrow: true })`${ctx.pillar.engine} volume inspect ${name}`).exitCode === 0) return false;
   await createVolume(ctx, name);
   const uid = process.getuid?.() ?? 0;
-  if (uid === 0) return;
+  if (uid === 0) return true;
   const owner = `${uid}:${process.getgid?.() ?? 0}`;
   const chown = await ctx.sh({ nothrow: true })`${ctx.pillar.engine} run --rm --network none --user 0:0 ${volumeMount(name, target)} ${image} chown -R ${owner} ${target}`;
   if (chown.exitCode !== 0) throw failure(`handing volume ${name} to ${owner}`, chown);
+  return true;
 }
 
 async function createVolume(ctx: Context, name: string): Promise<void> {

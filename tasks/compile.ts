@@ -11,7 +11,7 @@ import type { BinaryArtifact, SourceArtifact } from '../lib/artifacts.ts';
 import { releaseBinaries, selectedBinaries, type SelectedBinary } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
-import { copyOut, ensureVolume, imageLabel, startAttached, volumeExists, volumePrefix, withContainer, withTreeVolume, withTreeVolumes } from '../lib/container.ts';
+import { copyOut, ensureVolume, imageLabel, startAttached, volumePrefix, withContainer, withTreeVolume, withTreeVolumes } from '../lib/container.ts';
 import { compileArgs, downloadArgs, fileProxies, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, OUT_DIR, planBuild, type GoBuild } from '../lib/gobuild.ts';
 import { hashFile } from '../lib/hash.ts';
 import type { Pipe } from '../lib/pipe.ts';
@@ -84,10 +84,7 @@ async function build(ctx: Context, plan: GoBuild, image: Image, source: SourceAr
     return compileInContainer(ctx, plan, image, source, entry, gocache);
   }
   // Both set before any await, so the binaries that start with this one wait for it.
-  const fresh = volumeExists(ctx, gocache).then(async (existed) => {
-    await ensureVolume(ctx, gocache, image.ref, GOCACHE_DIR);
-    return !existed;
-  });
+  const fresh = ensureVolume(ctx, gocache, image.ref, GOCACHE_DIR);
   const compiled = fresh.then(() => compileInContainer(ctx, plan, image, source, entry, gocache));
   // A failed first build lets the others go on (each then reports its own result).
   leaders.set(gocache, fresh.then((isNew) => (isNew ? compiled : undefined)).catch(() => undefined));
