@@ -369,8 +369,6 @@ export class GitHubPublisher implements Publisher {
       else if (asset.state !== 'uploaded' || asset.size !== file.size) problems.push(`${file.name}: state ${asset.state}, ${asset.size} bytes (expected uploaded, ${file.size})`);
       else if (asset.digest && asset.digest !== `sha256:${file.sha256}`) problems.push(`${file.name}: digest ${asset.digest}, expected sha256:${file.sha256}`);
     }
-    const temps = assets.filter((a) => a.name.startsWith(`${TEMP_PREFIX}${this.#runId}-`));
-    if (temps.length > 0) problems.push(`temporary assets left: ${temps.map((a) => a.name).join(', ')}`);
     if (problems.length > 0) throw new UserError(`release ${this.#options.tag} failed verification after publishing:\n  ${problems.join('\n  ')}`);
   }
 
