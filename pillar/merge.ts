@@ -50,3 +50,15 @@ export function originOf(origins: Map<string, string>, path: string): string | u
     if (file || p === '') return file;
   }
 }
+
+/**
+ * Rebuilds a tree: `visit` returns a node's replacement, or undefined to go on
+ * into it (mappings and lists are rebuilt, other leaves kept).
+ */
+export function mapTree(node: unknown, visit: (node: unknown, path: string) => unknown, path = ''): unknown {
+  const replaced = visit(node, path);
+  if (replaced !== undefined) return replaced;
+  if (Array.isArray(node)) return node.map((item, i) => mapTree(item, visit, joinPath(path, i)));
+  if (isMapping(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, mapTree(v, visit, joinPath(path, k))]));
+  return node;
+}

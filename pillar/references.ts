@@ -1,7 +1,7 @@
 // `{key}` references inside pillar strings, resolved after the merge. A reference
 // names a dotted key path holding a scalar; cycles and unknown keys are problems.
 import { didYouMean } from '../lib/suggest.ts';
-import { isMapping, type Tree } from './merge.ts';
+import { isMapping, mapTree, type Tree } from './merge.ts';
 import { describeValue, joinPath, type Problem } from './problems.ts';
 
 const REFERENCE = /\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\}/g;
@@ -94,13 +94,10 @@ export function resolveReferences(tree: Tree, isSecret: (path: string) => boolea
     return result;
   };
 
-  const walk = (node: unknown, path: string): unknown => {
+  const out = mapTree(tree, (node, path) => {
     if (path !== '' && isSecret(path)) return node;
     if (typeof node === 'string') return resolveString(path, node, []) ?? node;
-    if (Array.isArray(node)) return node.map((item, i) => walk(item, joinPath(path, i)));
-    if (isMapping(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, joinPath(path, k))]));
-    return node;
-  };
-  const out = walk(tree, '') as Tree;
+    return undefined;
+  }) as Tree;
   return { tree: out, problems, failed, uses };
 }

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
 import { redactRemote } from '../lib/git.ts';
-import { isMapping } from '../pillar/merge.ts';
-import { joinPath } from '../pillar/problems.ts';
+import { isMapping, mapTree } from '../pillar/merge.ts';
 import { PillarSchema } from '../pillar/schema.ts';
 import { secretRoot } from '../pillar/validate.ts';
 import { defineTask } from './task.ts';
@@ -48,18 +47,15 @@ export function schemaJson(): string {
 
 /** The pillar with every secret value replaced: generated ones say so, others show ***. */
 export function maskedPillar(pillar: unknown, generated: ReadonlySet<string>): unknown {
-  const walk = (node: unknown, path: string): unknown => {
+  return mapTree(pillar, (node, path) => {
     if (path !== '' && secretRoot(PillarSchema, path) === path) {
       if (node === null) return generated.has(path) ? '(generated)' : null;
       return typeof node === 'string' ? '***' : node; // {env: NAME} and {file: PATH} name no secret
     }
     // Not secrets in the schema, but a remote URL may carry a token (https://TOKEN@host/...).
     if (typeof node === 'string' && /^binaries\.[^.]+\.source\.(?:git|mirror)$/.test(path)) return redactRemote(node);
-    if (Array.isArray(node)) return node.map((item, i) => walk(item, joinPath(path, i)));
-    if (isMapping(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, joinPath(path, k))]));
-    return node;
-  };
-  return walk(pillar, '');
+    return undefined;
+  });
 }
 
 export const pillarTasks = [
