@@ -12,12 +12,18 @@ import { MANIFEST_FILE, SUMS_FILE, type Manifest } from '../../lib/manifest.ts';
 import type { Pipe } from '../../lib/pipe.ts';
 import type { PublishFile } from './types.ts';
 
-/** `sha256sum` output: "<hex>  <name>" or "<hex> *<name>" per line. */
+/** One `md5sum`/`sha256sum` line: "<hex>  <name>" (text mode) or "<hex> *<name>" (binary mode). */
+function parseSumLine(line: string): { hex: string; name: string } | undefined {
+  const match = /^([0-9a-f]+) [ *](.+)$/.exec(line.trim());
+  return match ? { hex: match[1]!, name: match[2]! } : undefined;
+}
+
+/** `sha256sum` output: name → sha256, from every line that is one. */
 export function parseSums(text: string): Map<string, string> {
   const sums = new Map<string, string>();
   for (const line of text.split('\n')) {
-    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line.trim());
-    if (match) sums.set(match[2]!, match[1]!);
+    const sum = parseSumLine(line);
+    if (sum?.hex.length === 64) sums.set(sum.name, sum.hex);
   }
   return sums;
 }
@@ -111,8 +117,8 @@ async function sidecarProblems(artifacts: readonly UploadableArtifact[]): Promis
       if (!sidecar) continue;
       const text = await readFile(sidecar.path, 'utf8').catch(() => undefined);
       if (text === undefined) continue; // reported as missing by the hashing below
-      const match = /^([0-9a-f]+) [ *](.+)$/.exec(text.trim());
-      if (!match || match[1] !== want || match[2] !== name) {
+      const sum = parseSumLine(text);
+      if (sum?.hex !== want || sum.name !== name) {
         problems.push(`${basename(sidecar.path)}: says ${JSON.stringify(text.trim().slice(0, 100))}, expected "${want}  ${name}"`);
       }
     }
