@@ -15,17 +15,34 @@ export interface LoggerOptions {
 }
 
 const MASK = '***';
-/** Shorter values would mask ordinary text; the schema refuses such secrets anyway. */
-const MIN_SECRET_LENGTH = 4;
+/** Shorter forms (a line of a multi-line secret, say) would mask ordinary text. */
+const MIN_MASKED_LENGTH = 4;
+
+/** The values to mask, shared by a logger and its children; kept longest first. */
+class MaskList {
+  readonly #values = new Set<string>();
+  #ordered: string[] = [];
+
+  add(value: string): void {
+    if (this.#values.has(value)) return;
+    this.#values.add(value);
+    // Longest first, so a secret that contains another is masked whole.
+    this.#ordered = [...this.#values].sort((a, b) => b.length - a.length);
+  }
+
+  get ordered(): readonly string[] {
+    return this.#ordered;
+  }
+}
 
 export class Logger {
   readonly level: LogLevel;
   readonly #err: Write;
   readonly #out: Write;
-  readonly #secrets: Set<string>;
+  readonly #secrets: MaskList;
   readonly #prefix: string;
 
-  constructor(options: LoggerOptions = {}, secrets = new Set<string>(), prefix = '') {
+  constructor(options: LoggerOptions = {}, secrets = new MaskList(), prefix = '') {
     this.level = options.level ?? 'info';
     this.#err = options.err ?? ((text) => process.stderr.write(text));
     this.#out = options.out ?? ((text) => process.stdout.write(text));
@@ -39,7 +56,7 @@ export class Logger {
   }
 
   addSecret(value: string | null | undefined): void {
-    if (!value || value.length < MIN_SECRET_LENGTH) return;
+    if (!value || value.length < MIN_MASKED_LENGTH) return;
     const forms = [
       value,
       encodeURIComponent(value),
@@ -49,7 +66,7 @@ export class Logger {
       quote(value).replace(/^\$?'|'$/g, ''),
       JSON.stringify(value).slice(1, -1),
     ];
-    for (const form of forms) if (form.length >= MIN_SECRET_LENGTH) this.#secrets.add(form);
+    for (const form of forms) if (form.length >= MIN_MASKED_LENGTH) this.#secrets.add(form);
     // Command output is masked line by line: each line of a multi-line secret
     // (a PEM key, say) must be masked on its own too.
     if (value.includes('\n')) for (const line of value.split('\n')) this.addSecret(line.trim());
@@ -57,8 +74,7 @@ export class Logger {
 
   mask(text: string): string {
     let masked = text;
-    // Longest first, so a secret that contains another is masked whole.
-    for (const secret of [...this.#secrets].sort((a, b) => b.length - a.length)) {
+    for (const secret of this.#secrets.ordered) {
       if (masked.includes(secret)) masked = masked.split(secret).join(MASK);
     }
     return masked;
