@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageSourceConfig } from '../pillar/schema.ts';
-import { envArgs, imageId, withContainer } from '../lib/container.ts';
+import { envArgs, inspectImage, withContainer, type Image } from '../lib/container.ts';
 import { GOCACHE_DIR, STD_WARM_UP } from '../lib/gobuild.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
@@ -112,18 +112,19 @@ export function aptMirror(env: NodeJS.ProcessEnv, suite: string): string {
 }
 
 /** The image of a recipe: reused when its tag exists, otherwise built (one builder at a time per tag). */
-export async function recipeImage(ctx: Context, name: string): Promise<{ ref: string; id: string }> {
+export async function recipeImage(ctx: Context, name: string): Promise<Image> {
   const recipe = await loadRecipe(name);
-  const existing = await imageId(ctx, recipe.tag);
-  if (existing) return { ref: recipe.tag, id: existing };
+  const existing = await inspectImage(ctx, recipe.tag);
+  if (existing) return existing;
   const lock = join(tmpdir(), `corpus-kit-image-${recipe.tag.replace(/[^A-Za-z0-9.-]/g, '_')}.lock`);
-  return withLock(lock, async () => {
-    const built = (await imageId(ctx, recipe.tag)) ?? (await buildRecipeImage(ctx, recipe));
-    return { ref: recipe.tag, id: built };
-  }, () => ctx.log.info(`image ${recipe.tag}: waiting for another run that builds it`));
+  return withLock(
+    lock,
+    async () => (await inspectImage(ctx, recipe.tag)) ?? (await buildRecipeImage(ctx, recipe)),
+    () => ctx.log.info(`image ${recipe.tag}: waiting for another run that builds it`),
+  );
 }
 
-async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<string> {
+async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<Image> {
   const mirror = aptMirror(ctx.env, recipe.suite);
   const work = join(ctx.paths.cache, 'recipes', `${recipe.name}-${process.pid}-${Date.now()}`);
   const rootfs = join(work, 'rootfs');
@@ -145,9 +146,9 @@ async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<string> {
     const imported = await ctx.sh`tar --numeric-owner -C ${rootfs} -c .`.pipe(ctx.sh`${ctx.pillar.engine} import ${changes} - ${importTag}`);
     progress.end(imported.stdout.trim().slice(0, 19));
     if (recipe.goCache) await warmGoCache(ctx, recipe, importTag);
-    const id = await imageId(ctx, recipe.tag);
-    if (!id) throw new Error(`image ${recipe.tag}: imported, but ${ctx.pillar.engine} does not list it`);
-    return id;
+    const image = await inspectImage(ctx, recipe.tag);
+    if (!image) throw new Error(`image ${recipe.tag}: imported, but ${ctx.pillar.engine} does not list it`);
+    return image;
   } catch (error) {
     progress.fail((error as Error).message.split('\n')[0] ?? '');
     throw error;
@@ -187,18 +188,18 @@ async function warmGoCache(ctx: Context, recipe: Recipe, base: string): Promise<
  * The image of an image source: a recipe (built offline when missing) or a pinned
  * reference (pulled when missing). `where` names the pillar key for errors.
  */
-export async function imageFor(ctx: Context, source: ImageSourceConfig, where: string): Promise<{ ref: string; id: string }> {
+export async function imageFor(ctx: Context, source: ImageSourceConfig, where: string): Promise<Image> {
   if ('recipe' in source) return recipeImage(ctx, source.recipe);
-  const present = await imageId(ctx, source.image);
-  if (present) return { ref: source.image, id: present };
+  const present = await inspectImage(ctx, source.image);
+  if (present) return present;
   ctx.log.info(`pulling ${source.image}`);
   const pulled = await ctx.sh({ nothrow: true })`${ctx.pillar.engine} pull --quiet ${source.image}`;
-  const id = pulled.exitCode === 0 ? await imageId(ctx, source.image) : undefined;
-  if (!id) {
+  const image = pulled.exitCode === 0 ? await inspectImage(ctx, source.image) : undefined;
+  if (!image) {
     throw new UserError(
       `${where}.image: cannot pull "${source.image}" with ${ctx.pillar.engine}: ${pulled.stderr.trim().split('\n').pop() ?? ''}. ` +
         'Where no image registry is reachable, use a recipe ({recipe: golang-bookworm}) or load the image first.',
     );
   }
-  return { ref: source.image, id };
+  return image;
 }

@@ -9,15 +9,21 @@ import type { ProcessOutput, ProcessPromise } from 'zx';
 import type { Context } from './context.ts';
 import { UserError } from './errors.ts';
 
-export async function imageId(ctx: Context, ref: string): Promise<string | undefined> {
-  const out = await ctx.sh({ nothrow: true })`${ctx.pillar.engine} image inspect --format {{.Id}} ${ref}`;
-  return out.exitCode === 0 ? out.stdout.trim() : undefined;
+/** An image as the engine has it: its id and labels. */
+export interface Image {
+  ref: string;
+  id: string;
+  labels: Record<string, string>;
 }
 
-/** A label of an image ('' when it has none). */
-export async function imageLabel(ctx: Context, ref: string, label: string): Promise<string> {
-  const out = await ctx.sh({ nothrow: true })`${ctx.pillar.engine} image inspect --format ${`{{index .Config.Labels ${JSON.stringify(label)}}}`} ${ref}`;
-  return out.exitCode === 0 ? out.stdout.trim().replace(/^<no value>$/, '') : '';
+/** The image `ref` names, from one `image inspect`, or undefined when the engine has none. */
+export async function inspectImage(ctx: Context, ref: string): Promise<Image | undefined> {
+  const out = await ctx.sh({ nothrow: true })`${ctx.pillar.engine} image inspect --format ${'{{.Id}} {{json .Config.Labels}}'} ${ref}`;
+  if (out.exitCode !== 0) return undefined;
+  const text = out.stdout.trim();
+  const cut = text.indexOf(' ');
+  const labels = (JSON.parse(text.slice(cut + 1)) as Record<string, string> | null) ?? {};
+  return { ref, id: text.slice(0, cut), labels };
 }
 
 /** Label on every container and volume the kit makes, so they can be told apart from the user's. */

@@ -11,7 +11,7 @@ import type { BinaryArtifact, SourceArtifact } from '../lib/artifacts.ts';
 import { releaseBinaries, selectedBinaries, type SelectedBinary } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
-import { copyOut, ensureVolume, imageLabel, startAttached, volumePrefix, withContainer, withTreeVolume, withTreeVolumes } from '../lib/container.ts';
+import { copyOut, ensureVolume, startAttached, volumePrefix, withContainer, withTreeVolume, withTreeVolumes, type Image } from '../lib/container.ts';
 import { compileArgs, downloadArgs, fileProxies, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, OUT_DIR, planBuild, type GoBuild } from '../lib/gobuild.ts';
 import { hashFile } from '../lib/hash.ts';
 import type { Pipe } from '../lib/pipe.ts';
@@ -23,9 +23,6 @@ interface CachedOutput {
   size: number;
   builder_image_id: string;
 }
-
-/** A builder image; `warmStd`: its Go cache holds the standard library (a recipe image). */
-type Image = { ref: string; id: string; warmStd: boolean };
 
 export function binDir(ctx: Context): string {
   return join(ctx.paths.dist, 'bin');
@@ -74,7 +71,8 @@ type Leaders = Map<string, Promise<unknown>>;
 
 async function build(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string, leaders: Leaders): Promise<void> {
   const gocache = goCacheVolume(volumePrefix(ctx), image.id);
-  if (image.warmStd) {
+  // A recipe image whose Go cache holds the standard library already.
+  if (image.labels[GO_CACHE_LABEL] === 'std') {
     await ensureVolume(ctx, gocache, image.ref, GOCACHE_DIR);
     return compileInContainer(ctx, plan, image, source, entry, gocache);
   }
@@ -143,7 +141,7 @@ async function compileBinary(ctx: Context, binary: SelectedBinary, images: Map<s
   const builder = binary.config.build.builder;
   const builderKey = JSON.stringify(builder);
   if (!images.has(builderKey)) {
-    images.set(builderKey, imageFor(ctx, builder, `binaries.${binary.name}.build.builder`).then(async (image) => ({ ...image, warmStd: (await imageLabel(ctx, image.ref, GO_CACHE_LABEL)) === 'std' })));
+    images.set(builderKey, imageFor(ctx, builder, `binaries.${binary.name}.build.builder`));
   }
   const image = await images.get(builderKey)!;
   const plan = await planBuild(binary, source, image.id);
