@@ -7,7 +7,7 @@ import { Octokit } from '@octokit/rest';
 import type { Context } from '../../lib/context.ts';
 import { UserError } from '../../lib/errors.ts';
 import { HttpError, USER_AGENT } from './http.ts';
-import { DEFAULT_RETRY, withRetry, type Failure, type RetryOptions } from './retry.ts';
+import { DEFAULT_RETRY, retryMessage, withRetry, type Failure, type RetryOptions } from './retry.ts';
 
 export interface Endpoints {
   api: string;
@@ -72,8 +72,7 @@ export function createOctokit(ctx: Pick<Context, 'log'>, token: string, api: str
     if (!RETRIED_METHODS.has(method)) return request(options);
     return withRetry(async () => request(options), {
       classify,
-      beforeRetry: (failure, attempt, delayMs) =>
-        log.warn(`github: ${method} ${String(options.url)} failed (${failure.message}); attempt ${attempt + 1} in ${(delayMs / 1000).toFixed(1)}s`),
+      beforeRetry: (failure, attempt, delayMs) => log.warn(retryMessage(`github: ${method} ${String(options.url)}`, failure, attempt, delayMs)),
     }, retry);
   });
   return octokit;

@@ -16,7 +16,7 @@ import { mapLimit, settledValues } from '../../lib/pool.ts';
 import { startProgressGroup, type ProgressGroup } from '../../lib/progress.ts';
 import { classify, createOctokit, endpoints } from './github-client.ts';
 import { downloadSha256, HttpError, uploadFile } from './http.ts';
-import { DEFAULT_RETRY, withRetry, type Failure, type RetryOptions } from './retry.ts';
+import { DEFAULT_RETRY, retryMessage, withRetry, type Failure, type RetryOptions } from './retry.ts';
 import { humanSize } from './summary.ts';
 import type { Action, Outcome, PlanStep, Publisher, PublishFile } from './types.ts';
 
@@ -337,7 +337,7 @@ export class GitHubPublisher implements Publisher {
         // A name still taken after a failed attempt is that attempt's leftover: retried once it is removed.
         classify: (error) => (alreadyExists(error) ? { message: `${name} already exists` } : classify(error)),
         beforeRetry: async (failure, attempt, delayMs) => {
-          progress.note(`publish: upload of ${file.name} failed (${failure.message}); attempt ${attempt + 1} in ${(delayMs / 1000).toFixed(1)}s`);
+          progress.note(retryMessage(`publish: upload of ${file.name}`, failure, attempt, delayMs));
           await this.#removeNamed(release, name);
         },
       },
@@ -389,8 +389,7 @@ export class GitHubPublisher implements Publisher {
   #retryHooks(what: string) {
     return {
       classify,
-      beforeRetry: (failure: Failure, attempt: number, delayMs: number) =>
-        this.#options.log.warn(`publish: ${what} failed (${failure.message}); attempt ${attempt + 1} in ${(delayMs / 1000).toFixed(1)}s`),
+      beforeRetry: (failure: Failure, attempt: number, delayMs: number) => this.#options.log.warn(retryMessage(`publish: ${what}`, failure, attempt, delayMs)),
     };
   }
 }

@@ -74,6 +74,11 @@ export interface RetryHooks {
   beforeRetry?(failure: Failure, attempt: number, delayMs: number): void | Promise<void>;
 }
 
+/** The log line before another attempt: "<what> failed (<why>); attempt 2 in 0.7s". */
+export function retryMessage(what: string, failure: Failure, attempt: number, delayMs: number): string {
+  return `${what} failed (${failure.message}); attempt ${attempt + 1} in ${(delayMs / 1000).toFixed(1)}s`;
+}
+
 /** Runs `attempt` until it succeeds or the policy gives up; the last error is rethrown with the policy's reason. */
 export async function withRetry<T>(attempt: (n: number) => Promise<T>, hooks: RetryHooks, options: RetryOptions = DEFAULT_RETRY): Promise<T> {
   for (let n = 1; ; n++) {
