@@ -14,9 +14,18 @@ function gitEnv(ctx: Context): NodeJS.ProcessEnv {
   };
 }
 
-function git(ctx: Context, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  return ctx.sh({ nothrow: true, env: { ...gitEnv(ctx), ...options.env }, ...(options.cwd ? { cwd: options.cwd } : {}) });
+function git(ctx: Context, env: NodeJS.ProcessEnv = {}) {
+  return ctx.sh({ nothrow: true, env: { ...gitEnv(ctx), ...env } });
 }
+
+/** A URL part decoded, or as it is when its escapes are malformed. */
+const decoded = (part: string): string => {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+};
 
 /**
  * The credentials a remote URL carries: https://TOKEN@host/... (a token as the
@@ -31,17 +40,7 @@ export function remoteCredentials(remote: string): string[] {
     return []; // a path or scp-like address carries no credentials
   }
   const parts = /^https?:$/.test(url.protocol) ? [url.username, url.password] : [url.password];
-  const values: string[] = [];
-  for (const part of parts.filter(Boolean)) {
-    values.push(part);
-    // Decoded on its own: a malformed escape must not drop the raw value above.
-    try {
-      values.push(decodeURIComponent(part));
-    } catch {
-      // the raw form is masked already
-    }
-  }
-  return values;
+  return [...new Set(parts.filter(Boolean).flatMap((part) => [part, decoded(part)]))];
 }
 
 /** The remote as it may be shown: credentials replaced by ***. */
@@ -51,26 +50,15 @@ export function redactRemote(remote: string): string {
   return `${url.protocol}//***@${url.host}${url.pathname}${url.search}${url.hash}`;
 }
 
-/** A remote's credentials (https://user:token@host/...) never reach a log line. */
-export function maskRemote(ctx: Context, remote: string): void {
-  for (const value of remoteCredentials(remote)) ctx.log.addSecret(value);
-}
-
-const decoded = (part: string): string => {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
-};
-
 /**
  * The URL git is given and the environment that carries its credentials: an
  * https remote's user and password go in an Authorization header set through
  * GIT_CONFIG_* (scoped to the remote's origin), so they are never on a command
- * line (ps, the --verbose echo) nor in git's own messages.
+ * line (ps, the --verbose echo) nor in git's own messages. The credentials
+ * themselves are masked in the log, however the URL is shown.
  */
-export function remoteCall(ctx: Context, remote: string): { url: string; env: NodeJS.ProcessEnv } {
+function remoteCall(ctx: Context, remote: string): { url: string; env: NodeJS.ProcessEnv } {
+  for (const value of remoteCredentials(remote)) ctx.log.addSecret(value);
   let url: URL;
   try {
     url = new URL(remote);
@@ -89,6 +77,9 @@ export function remoteCall(ctx: Context, remote: string): { url: string; env: No
   };
 }
 
+/** A transfer from a remote slower than 1 kB/s for 30 s fails instead of hanging. */
+const GIVE_UP_STALLED = ['-c', 'http.lowSpeedLimit=1000', '-c', 'http.lowSpeedTime=30'];
+
 /** What git said went wrong: its fatal/error lines, without the advice boilerplate. */
 function gitError(text: string): string {
   const lines = text.trim().split('\n').map((l) => l.trim()).filter(Boolean);
@@ -98,9 +89,8 @@ function gitError(text: string): string {
 
 /** refname → commit, annotated tags peeled to the commit they point to. */
 export async function lsRemote(ctx: Context, remote: string, options: string[] = [], patterns: string[] = []): Promise<Map<string, string>> {
-  maskRemote(ctx, remote);
   const call = remoteCall(ctx, remote);
-  const out = await git(ctx, { env: call.env })`git -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 ls-remote ${options} ${call.url} ${patterns}`;
+  const out = await git(ctx, call.env)`git ${GIVE_UP_STALLED} ls-remote ${options} ${call.url} ${patterns}`;
   if (out.exitCode !== 0) throw new RemoteError(`${remote} is unreachable: ${gitError(out.stderr) || `git ls-remote exit ${out.exitCode}`}`);
   const refs = new Map<string, string>();
   for (const line of out.stdout.split('\n')) {
@@ -127,11 +117,10 @@ export async function hasCommit(ctx: Context, store: string, commit: string): Pr
  * a SHA that is not a ref tip). Returns the error text of the last try, or undefined.
  */
 export async function fetchInto(ctx: Context, store: string, remote: string, refspec: string): Promise<string | undefined> {
-  maskRemote(ctx, remote);
   const call = remoteCall(ctx, remote);
   let error: string | undefined;
   for (const depth of [['--depth=1'], []]) {
-    const out = await git(ctx, { env: call.env })`git --git-dir=${store} -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 fetch --quiet --no-tags --no-write-fetch-head ${depth} ${call.url} ${refspec}`;
+    const out = await git(ctx, call.env)`git ${GIVE_UP_STALLED} --git-dir=${store} fetch --quiet --no-tags --no-write-fetch-head ${depth} ${call.url} ${refspec}`;
     if (out.exitCode === 0) return undefined;
     error = gitError(out.stderr) || `git fetch exit ${out.exitCode}`;
   }
@@ -157,7 +146,7 @@ export async function exportTree(ctx: Context, store: string, commit: string, de
   const partial = `${dest}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
-  const out = await git(ctx, { env: { GIT_INDEX_FILE: `${partial}.index` } })`git --git-dir=${store} --work-tree=${partial} -c core.autocrlf=false read-tree --reset -u ${commit}`;
+  const out = await git(ctx, { GIT_INDEX_FILE: `${partial}.index` })`git --git-dir=${store} --work-tree=${partial} -c core.autocrlf=false read-tree --reset -u ${commit}`;
   await rm(`${partial}.index`, { force: true });
   if (out.exitCode !== 0) {
     await rm(partial, { recursive: true, force: true });
