@@ -37,25 +37,31 @@ async function archive(ctx: Context, binary: BinaryArtifact, settings: XzSetting
   const key = createHash('sha256').update(JSON.stringify({ format: ARCHIVE_FORMAT, input: input.sha256, args: xzArgs(settings).slice(1), block: XZ_BLOCK_SIZE })).digest('hex');
   const cached = join(ctx.paths.cache, 'xz', `${key}.xz`);
   const meta = await readFile(`${cached}.json`, 'utf8').then((t) => JSON.parse(t) as FileDigest).catch(() => undefined);
-  if (meta && (await hashFile(cached).catch(() => undefined))?.sha256 === meta.sha256) {
+  // The copy in the release is what is hashed: one read both checks the cached archive and gives the release's digest.
+  const placed = meta && (await place(cached, dest).catch(() => undefined));
+  if (placed && placed.sha256 === meta.sha256) {
     ctx.log.info(`[${binary.binary}] cached ${basename(dest)}, not compressed again`);
-  } else {
-    await mkdir(join(ctx.paths.cache, 'xz'), { recursive: true });
-    const progress = startProgress(ctx.log, `[${binary.binary}] xz ${xzArgs(settings).join(' ')} ${basename(dest)}`);
-    try {
-      await compressFile(ctx, binary.path, cached, settings);
-    } catch (error) {
-      progress.fail((error as Error).message.split('\n')[0] ?? '');
-      throw error;
-    }
-    const digest = await hashFile(cached);
-    await writeFile(`${cached}.json`, JSON.stringify(digest));
-    progress.end(`${(input.size / 1e6).toFixed(1)} MB -> ${(digest.size / 1e6).toFixed(1)} MB`);
+    return placed;
   }
-  await copyFile(cached, dest);
+  await mkdir(join(ctx.paths.cache, 'xz'), { recursive: true });
+  const progress = startProgress(ctx.log, `[${binary.binary}] xz ${xzArgs(settings).join(' ')} ${basename(dest)}`);
+  try {
+    await compressFile(ctx, binary.path, cached, settings);
+  } catch (error) {
+    progress.fail((error as Error).message.split('\n')[0] ?? '');
+    throw error;
+  }
+  const digest = await place(cached, dest);
+  await writeFile(`${cached}.json`, JSON.stringify(digest));
+  progress.end(`${(input.size / 1e6).toFixed(1)} MB -> ${(digest.size / 1e6).toFixed(1)} MB`);
+  return digest;
+}
+
+/** Copies an archive into the release and hashes the copy. */
+async function place(archive: string, dest: string): Promise<FileDigest> {
+  await copyFile(archive, dest);
   // xz keeps the binary's mode; an archive is not executable.
   await chmod(dest, 0o644);
-  // Digest of what landed in the release, from one read of it.
   return hashFile(dest);
 }
 
