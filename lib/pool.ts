@@ -1,6 +1,7 @@
 // Runs fn over items with at most `limit` at a time; every item runs to the end
 // (a failure does not cancel the others, whose finished work lands in the caches).
 import { availableParallelism } from 'node:os';
+import { UserError } from './errors.ts';
 
 export const CORES = availableParallelism();
 
@@ -21,8 +22,11 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return results;
 }
 
-/** The values, or the failures' messages joined into one error. */
-export function settledValues<R>(results: PromiseSettledResult<R>[], combine: (errors: Error[]) => Error): R[] {
+/** Several failures as one error: their messages, one a line. */
+const joinMessages = (errors: Error[]): Error => new UserError(errors.map((e) => e.message).join('\n'));
+
+/** The values; a single failure is thrown as it is, several are combined into one error. */
+export function settledValues<R>(results: PromiseSettledResult<R>[], combine: (errors: Error[]) => Error = joinMessages): R[] {
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw combine(failures);

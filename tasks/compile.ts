@@ -162,7 +162,7 @@ export const compilePipe: Pipe = {
     const images = new Map<string, Promise<Image>>();
     const leaders: Leaders = new Map();
     const results = await mapLimit(selectedBinaries(ctx), CORES, (binary) => compileBinary(ctx, binary, images, leaders));
-    const binaries = settledValues(results, (errors) => new UserError(errors.map((e) => e.message).join('\n')));
+    const binaries = settledValues(results);
     for (const binary of binaries) ctx.artifacts.add(binary);
     // Binaries that left the release do not stay in dist/bin.
     await pruneBinDir(binDir(ctx), new Set(releaseBinaries(ctx).map((b) => b.name)));

@@ -132,7 +132,7 @@ export const fetchPipe: Pipe = {
     const binaries = selectedBinaries(ctx);
     const lock = await readLock(ctx.paths.lock);
     const results = await mapLimit(binaries, PARALLEL_FETCHES, async (binary) => fetchBinary(ctx, binary, lock));
-    const sources = settledValues(results, (errors) => new UserError(errors.map((e) => e.message).join('\n')));
+    const sources = settledValues(results);
     for (const source of sources) {
       ctx.artifacts.add(source);
       lock.binaries[source.binary] = { ref: source.ref, commit: source.commit };

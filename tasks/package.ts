@@ -157,7 +157,6 @@ async function packageRelease(ctx: Context): Promise<void> {
         };
         return { name, entry };
       }),
-      (errors) => new UserError(errors.map((e) => e.message).join('\n')),
     );
     const binaries: Record<string, ManifestBinary> = Object.fromEntries(packaged.map((p) => [p.name, p.entry]));
     const entries = Object.values(binaries).sort((a, b) => (a.file < b.file ? -1 : 1));
