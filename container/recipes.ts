@@ -17,9 +17,9 @@ import { UserError } from '../lib/errors.ts';
 import { withLock } from '../lib/lock.ts';
 import { startProgress } from '../lib/progress.ts';
 
-export const RECIPES_DIR = fileURLToPath(new URL('./recipes/', import.meta.url));
+const RECIPES_DIR = fileURLToPath(new URL('./recipes/', import.meta.url));
 
-export interface Recipe {
+interface Recipe {
   name: string;
   file: string;
   description?: string;
@@ -43,7 +43,7 @@ function problem(file: string, message: string): never {
   throw new UserError(`${file}: ${message}`);
 }
 
-export async function loadRecipe(name: string): Promise<Recipe> {
+async function loadRecipe(name: string): Promise<Recipe> {
   const file = join(RECIPES_DIR, `${name}.json`);
   let raw: unknown;
   try {
@@ -84,7 +84,7 @@ export async function loadRecipe(name: string): Promise<Recipe> {
  * so the recipe images come from where the machine already gets its packages.
  * CORPUS_KIT_DEBIAN_MIRROR overrides it.
  */
-export function aptMirror(env: NodeJS.ProcessEnv, suite: string): string {
+function aptMirror(env: NodeJS.ProcessEnv, suite: string): string {
   if (env.CORPUS_KIT_DEBIAN_MIRROR) return env.CORPUS_KIT_DEBIAN_MIRROR;
   const entries: { uri: string; suites: string[] }[] = [];
   const listDir = '/etc/apt/sources.list.d';

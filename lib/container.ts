@@ -85,7 +85,7 @@ async function createVolume(ctx: Context, name: string): Promise<void> {
   if (created.exitCode !== 0) throw failure(`${ctx.pillar.engine} volume create ${name}`, created);
 }
 
-export async function removeVolume(ctx: Context, name: string): Promise<void> {
+async function removeVolume(ctx: Context, name: string): Promise<void> {
   await ctx.sh({ nothrow: true })`${ctx.pillar.engine} volume rm --force ${name}`;
 }
 

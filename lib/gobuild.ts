@@ -40,7 +40,7 @@ export interface GoBuild {
 }
 
 /** Settings read from the environment for the dependency download only (never for the offline compile). */
-export const DOWNLOAD_ENV = [
+const DOWNLOAD_ENV = [
   'GOPROXY', 'GOSUMDB', 'GONOSUMDB', 'GONOSUMCHECK', 'GOPRIVATE', 'GONOPROXY', 'GOINSECURE', 'GOVCS',
   'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
 ] as const;

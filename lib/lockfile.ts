@@ -34,7 +34,7 @@ export async function readLock(path: string): Promise<LockFile> {
   }
 }
 
-export function formatLock(lock: LockFile): string {
+function formatLock(lock: LockFile): string {
   const binaries = Object.fromEntries(Object.keys(lock.binaries).sort().map((name) => [name, lock.binaries[name]!]));
   return `${JSON.stringify({ schema: 1, binaries }, null, 2)}\n`;
 }

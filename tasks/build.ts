@@ -9,7 +9,7 @@ import { pinsOutdatedTask } from './pins.ts';
 import { defineTask, type KitTask } from './task.ts';
 
 /** The release steps in order. */
-export const releasePipes: readonly Pipe[] = [fetchPipe, compilePipe, packagePipe, ...publishPipes];
+const releasePipes: readonly Pipe[] = [fetchPipe, compilePipe, packagePipe, ...publishPipes];
 
 const through = (pipes: readonly Pipe[]) => async (ctx: Parameters<typeof runPipes>[0]) => runPipes(ctx, pipes);
 

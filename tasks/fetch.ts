@@ -23,11 +23,11 @@ interface Resolved {
   commit: string;
 }
 
-export function sourcePaths(ctx: Context, name: string, commit: string) {
+function sourcePaths(ctx: Context, name: string, commit: string) {
   return { store: join(ctx.paths.cache, 'sources', `${name}.git`), tree: join(ctx.paths.cache, 'trees', commit) };
 }
 
-export function versionOf(ref: string): string {
+function versionOf(ref: string): string {
   return SHA.test(ref) ? ref.slice(0, 12) : ref;
 }
 

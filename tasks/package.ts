@@ -22,7 +22,7 @@ import { binDir } from './compile.ts';
 /** Bumped when the archive format changes, so older cached archives are not reused. */
 const ARCHIVE_FORMAT = 1;
 
-export const archiveName = (binary: string, version: string) => `${binary}-${version}.xz`;
+const archiveName = (binary: string, version: string) => `${binary}-${version}.xz`;
 
 /** md5sum / sha256sum line format: "<hex>  <file>". */
 const sumLine = (hex: string, file: string) => `${hex}  ${file}\n`;

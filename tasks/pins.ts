@@ -13,7 +13,7 @@ interface Tag {
   version: semver.SemVer;
 }
 
-export function semverTags(refs: Iterable<string>): Tag[] {
+function semverTags(refs: Iterable<string>): Tag[] {
   const tags: Tag[] = [];
   for (const ref of refs) {
     const name = ref.replace(/^refs\/tags\//, '');
@@ -24,7 +24,7 @@ export function semverTags(refs: Iterable<string>): Tag[] {
 }
 
 /** One report line: what is newer than `ref` among `tags`. */
-export function outdatedLine(name: string, ref: string, tags: Tag[]): string {
+function outdatedLine(name: string, ref: string, tags: Tag[]): string {
   const current = semver.parse(ref.replace(/^v(?=\d)/, ''));
   const newer = tags.filter((t) => !current || semver.gt(t.version, current));
   const releases = newer.filter((t) => t.version.prerelease.length === 0).map((t) => t.name);

@@ -25,7 +25,7 @@ export const FIXTURE_BUILDS: Record<string, Record<string, unknown>> = {
 };
 
 /** The programs a project holds unless it names others: the small ones, which keep tests fast. */
-export const TEST_FIXTURES = ['vendored', 'legacy', 'moddep'];
+const TEST_FIXTURES = ['vendored', 'legacy', 'moddep'];
 
 export interface Run {
   /** Log lines (stderr). */
