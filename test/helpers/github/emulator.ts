@@ -239,6 +239,9 @@ export class GitHubEmulator {
       let effect = this.#takeFault(server, record.method, path);
       if (effect?.type === 'slow') {
         await sleep(effect.delayMs);
+        // A client that gave up meanwhile (a socket timeout) gets nothing done for it: a real
+        // server creates the asset on arrival, not after the client left, when the retry may be done.
+        if (req.socket.destroyed) return;
         if (!effect.bytesPerSecond) effect = undefined;
       }
       if (effect?.type === 'status') return send(res, effect.status, effect.body, effect.headers);
