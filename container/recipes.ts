@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageSourceConfig } from '../pillar/schema.ts';
-import { envArgs, inspectImage, withContainer, type Image } from '../lib/container.ts';
+import { envArgs, inspectImage, lastLines, withContainer, type Image } from '../lib/container.ts';
 import { GOCACHE_DIR, STD_WARM_UP } from '../lib/gobuild.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
@@ -135,7 +135,7 @@ async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<Image> {
     const run = await ctx.sh({ nothrow: true })`debootstrap --variant=${recipe.variant} ${include} ${recipe.suite} ${rootfs} ${mirror}`;
     if (run.exitCode !== 0) {
       const log = await readFile(join(rootfs, 'debootstrap/debootstrap.log'), 'utf8').catch(() => '');
-      throw new UserError(`image recipe ${recipe.file}: debootstrap failed (exit ${run.exitCode}):\n${(run.stderr + run.stdout + log).trim().split('\n').slice(-15).join('\n')}`);
+      throw new UserError(`image recipe ${recipe.file}: debootstrap failed (exit ${run.exitCode}):\n${lastLines(run.stderr + run.stdout + log, 15)}`);
     }
     // Package lists and downloaded .debs are of no use in a builder and only weigh on it.
     await ctx.sh`find ${join(rootfs, 'var/cache/apt/archives')} ${join(rootfs, 'var/lib/apt/lists')} -type f -delete`;
@@ -170,7 +170,7 @@ async function warmGoCache(ctx: Context, recipe: Recipe, base: string): Promise<
       await ctx.sh`${engine} start ${id}`;
       for (const step of STD_WARM_UP) {
         const out = await ctx.sh({ nothrow: true })`${engine} exec ${envArgs(step.env)} ${id} go ${step.args}`;
-        if (out.exitCode !== 0) throw new UserError(`image recipe ${recipe.file}: go ${step.args.join(' ')} failed (exit ${out.exitCode}):\n${out.stderr.trim().split('\n').slice(-15).join('\n')}`);
+        if (out.exitCode !== 0) throw new UserError(`image recipe ${recipe.file}: go ${step.args.join(' ')} failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 15)}`);
       }
       await ctx.sh`${engine} kill ${id}`;
       const committed = await ctx.sh`${engine} commit --change ${'CMD ["/bin/sh"]'} --change ${`LABEL ${GO_CACHE_LABEL}=std`} ${id} ${recipe.tag}`;

@@ -59,8 +59,13 @@ export function userArgs(ctx: Context): string[] {
   return [...keepId, '--user', `${uid}:${gid}`];
 }
 
+/** The last `count` lines of a command's output: where a build tool says what went wrong. */
+export function lastLines(text: string, count: number): string {
+  return text.trim().split('\n').slice(-count).join('\n');
+}
+
 function failure(what: string, out: ProcessOutput): Error {
-  return new Error(`${what} failed (exit ${out.exitCode}): ${out.stderr.trim().split('\n').slice(-5).join('\n')}`);
+  return new Error(`${what} failed (exit ${out.exitCode}): ${lastLines(out.stderr, 5)}`);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { BinaryArtifact, SourceArtifact } from '../lib/artifacts.ts';
 import { releaseBinaries, selectedBinaries, type SelectedBinary } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
-import { copyOut, ensureVolume, startAttached, volumePrefix, withContainer, withTreeVolume, withTreeVolumes, type Image } from '../lib/container.ts';
+import { copyOut, ensureVolume, lastLines, startAttached, volumePrefix, withContainer, withTreeVolume, withTreeVolumes, type Image } from '../lib/container.ts';
 import { compileArgs, downloadArgs, fileProxies, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, OUT_DIR, planBuild, type GoBuild } from '../lib/gobuild.ts';
 import { hashFile } from '../lib/hash.ts';
 import type { Pipe } from '../lib/pipe.ts';
@@ -55,7 +55,7 @@ async function moduleCache(ctx: Context, plan: GoBuild, image: Image, tree: stri
   );
   if (out.exitCode !== 0) {
     progress.fail(`exit ${out.exitCode}`);
-    throw new UserError(`[${plan.binary}] go mod download failed (exit ${out.exitCode}):\n${out.stderr.trim().split('\n').slice(-15).join('\n')}`);
+    throw new UserError(`[${plan.binary}] go mod download failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 15)}`);
   }
   progress.end(`modules in volume ${volume}`);
   return volume;
@@ -101,7 +101,7 @@ async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, sou
         const out = await startAttached(ctx, id);
         if (out.exitCode !== 0) {
           progress.fail(`exit ${out.exitCode}`);
-          throw new UserError(`[${plan.binary}] go build of ${source.ref} (${source.commit}) failed (exit ${out.exitCode}):\n${out.stderr.trim().split('\n').slice(-20).join('\n')}`);
+          throw new UserError(`[${plan.binary}] go build of ${source.ref} (${source.commit}) failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 20)}`);
         }
         await copyOut(ctx, id, OUT_DIR, partial);
       });
