@@ -72,21 +72,22 @@ async function resolveTag(ctx: Context, binary: SelectedBinary): Promise<Resolve
 /** Makes sure the store holds `commit`, fetched from the first remote that serves it. */
 async function fetchCommit(ctx: Context, binary: SelectedBinary, store: string, resolved: Resolved | undefined, commit: string): Promise<string> {
   const ref = binary.config.source.ref;
+  // A tag (resolved) is fetched by name and checked again after; a SHA pin is fetched as itself.
+  const refspec = resolved ? `+refs/tags/${ref}:refs/tags/${ref}` : ref;
   const remotes = resolved ? [resolved.remote, ...remotesOf(binary).filter((r) => r !== resolved.remote)] : remotesOf(binary);
   const problems: string[] = [];
   for (const remote of remotes) {
-    const refspec = SHA.test(ref) ? ref : `+refs/tags/${ref}:refs/tags/${ref}`;
     const error = await fetchInto(ctx, store, remote, refspec);
     if (error) {
       problems.push(`${remote}: ${error}`);
       continue;
     }
     // The tag may have moved between ls-remote and fetch: what was fetched must be what was checked.
-    const fetched = SHA.test(ref) ? ((await hasCommit(ctx, store, ref)) ? ref : undefined) : await resolveInStore(ctx, store, `refs/tags/${ref}`);
+    const fetched = resolved ? await resolveInStore(ctx, store, `refs/tags/${ref}`) : (await hasCommit(ctx, store, ref)) ? ref : undefined;
     if (fetched === commit) return remote;
     problems.push(`${remote}: fetched ${fetched ?? 'nothing'} instead of ${commit}`);
   }
-  const what = SHA.test(ref) ? `commit ${ref}` : `tag "${ref}" (${commit})`;
+  const what = resolved ? `tag "${ref}" (${commit})` : `commit ${ref}`;
   throw new UserError(`binaries.${binary.name}.source: cannot fetch ${what}: ${problems.join('; ')}`);
 }
 
