@@ -8,7 +8,6 @@
 // than a grace period: no lock spans machines, and a fresh one may be another
 // run's upload in progress.
 import { randomBytes } from 'node:crypto';
-import { extname } from 'node:path';
 import type { Octokit } from '@octokit/rest';
 import { UserError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -18,29 +17,10 @@ import { classify, createOctokit, endpoints } from './github-client.ts';
 import { downloadSha256, HttpError, uploadFile } from './http.ts';
 import { DEFAULT_RETRY, retryMessage, withRetry, type Failure, type RetryOptions } from './retry.ts';
 import { humanSize } from './summary.ts';
+import { adoptableCopies, ageText, contentType, isTemporary, leftovers, TEMP_GRACE_MS, tempName, type Asset } from './github-assets.ts';
 import type { Action, Outcome, PlanStep, Publisher, PublishFile } from './types.ts';
 
-/** Assets under this prefix are this tool's uploads in progress. */
-export const TEMP_PREFIX = 'corpus-kit-tmp-';
-
-/** `corpus-kit-tmp-<UTC time>-<run>-<name>`; names from before the time was added lack it. */
-const TEMP_NAME = new RegExp(`^${TEMP_PREFIX}(?:(\\d{8}T\\d{6}Z)-)?([0-9a-f]{8})-(.+)$`);
-
-/** How long another run's temporary or `starter` asset is left alone (its upload may still be going on). */
-export const TEMP_GRACE_MS = 60 * 60 * 1000;
-
-/** Compact UTC time for temporary names: 20260131T235959Z. */
-export function timeStamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
-}
-
-function parseTempName(name: string): { time?: number; run: string; file: string } | undefined {
-  const match = TEMP_NAME.exec(name);
-  if (!match) return undefined;
-  const t = match[1];
-  const time = t ? Date.parse(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 11)}:${t.slice(11, 13)}:${t.slice(13)}`) : undefined;
-  return { time, run: match[2]!, file: match[3]! };
-}
+export { TEMP_GRACE_MS, TEMP_PREFIX, timeStamp } from './github-assets.ts';
 
 export interface GitHubOptions {
   /** OWNER/NAME */
@@ -66,35 +46,11 @@ interface Release {
   html_url: string;
 }
 
-interface Asset {
-  id: number;
-  name: string;
-  state: string;
-  size: number;
-  digest?: string | null;
-  url: string;
-  browser_download_url: string;
-  created_at?: string;
-  updated_at?: string;
-}
-
 interface Decision {
   file: PublishFile;
   action: Extract<Action, 'upload' | 'replace' | 'skip'>;
   reason: string;
   existing?: Asset;
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.xz': 'application/x-xz',
-  '.json': 'application/json',
-  '.md5': 'text/plain',
-  '.sha256': 'text/plain',
-  '.txt': 'text/plain',
-};
-
-function contentType(name: string): string {
-  return name === 'SHA256SUMS' ? 'text/plain' : (CONTENT_TYPES[extname(name)] ?? 'application/octet-stream');
 }
 
 function alreadyExists(error: unknown): boolean {
@@ -131,7 +87,7 @@ export class GitHubPublisher implements Publisher {
     const assets = release ? await this.#listAssets(release.id) : [];
     const steps: PlanStep[] = [];
     if (!release) steps.push({ action: 'create', name: this.#options.tag, reason: 'no release with this tag (created as a draft)' });
-    const adoptable = this.#adoptable(assets, files);
+    const adoptable = adoptableCopies(assets, files);
     for (const [temp, file] of adoptable) steps.push({ action: 'rename', name: file.name, reason: `verified copy left as ${temp.name} by an interrupted run` });
     for (const [leftover, reason] of this.#leftovers(assets, files, adoptable)) steps.push({ action: 'delete', name: leftover.name, reason });
     const adopted = new Set([...adoptable.values()]);
@@ -145,7 +101,7 @@ export class GitHubPublisher implements Publisher {
     const release = (await this.#findRelease()) ?? (await this.#createDraft());
     let assets = await this.#listAssets(release.id);
     const adopted = new Set<string>();
-    const adoptable = this.#adoptable(assets, files);
+    const adoptable = adoptableCopies(assets, files);
     for (const [temp, file] of adoptable) {
       log.info(`publish: renaming ${temp.name} to ${file.name} (a verified copy left by an interrupted run)`);
       await this.#octokit.rest.repos.updateReleaseAsset({ ...this.#repoParams, asset_id: temp.id, name: file.name });
@@ -157,10 +113,10 @@ export class GitHubPublisher implements Publisher {
       log.info(`publish: deleting ${leftover.name} (${reason})`);
       await this.#deleteAsset(leftover.id);
     }
-    for (const asset of assets.filter((a) => this.#isTemporary(a) && !leftovers.has(a))) {
-      log.info(`publish: leaving ${asset.name} alone (${asset.state}, changed ${this.#ageText(asset)} ago: perhaps another run's upload in progress)`);
+    for (const asset of assets.filter((a) => isTemporary(a) && !leftovers.has(a))) {
+      log.info(`publish: leaving ${asset.name} alone (${asset.state}, changed ${ageText(asset)} ago: perhaps another run's upload in progress)`);
     }
-    assets = assets.filter((a) => !this.#isTemporary(a));
+    assets = assets.filter((a) => !isTemporary(a));
     const decisions = await this.#decide(files, assets);
     const progress = startProgressGroup(log);
     // Every upload runs to its end: one failing leaves the others' verified assets in place.
@@ -203,55 +159,8 @@ export class GitHubPublisher implements Publisher {
     return (await this.#octokit.paginate(this.#octokit.rest.repos.listReleaseAssets, { ...this.#repoParams, release_id: releaseId, per_page: 100 })) as Asset[];
   }
 
-  /** Not a finished asset under its real name: an upload in progress, or one a run left behind. */
-  #isTemporary(asset: Asset): boolean {
-    return asset.state !== 'uploaded' || asset.name.startsWith(TEMP_PREFIX);
-  }
-
-  /** Milliseconds since the last sign of life: the latest of the time in its name, created_at and updated_at. */
-  #age(asset: Asset): number {
-    const times = [parseTempName(asset.name)?.time, Date.parse(asset.created_at ?? ''), Date.parse(asset.updated_at ?? '')].filter((t): t is number => Number.isFinite(t));
-    // A server that gives no times leaves no way to tell; such assets are treated as old, as before.
-    return times.length > 0 ? Date.now() - Math.max(...times) : Infinity;
-  }
-
-  #ageText(asset: Asset): string {
-    const age = this.#age(asset);
-    return !Number.isFinite(age) ? 'at an unknown time' : age < 120_000 ? `${Math.max(0, Math.round(age / 1000))}s` : `${Math.round(age / 60_000)} min`;
-  }
-
-  /**
-   * Temporary assets that are a verified copy (uploaded, digest equal to the local file's)
-   * of a file whose real name is missing: a run that deleted the old asset and died
-   * before the rename. Renaming them finishes that run's work without a gap.
-   */
-  #adoptable(assets: readonly Asset[], files: readonly PublishFile[]): Map<Asset, PublishFile> {
-    const adoptable = new Map<Asset, PublishFile>();
-    for (const asset of assets) {
-      const name = parseTempName(asset.name)?.file;
-      const file = files.find((f) => f.name === name);
-      if (!file || asset.state !== 'uploaded' || asset.digest !== `sha256:${file.sha256}` || asset.size !== file.size) continue;
-      if (assets.some((a) => a.name === file.name) || [...adoptable.values()].includes(file)) continue;
-      adoptable.set(asset, file);
-    }
-    return adoptable;
-  }
-
-  /**
-   * Temporary assets to delete, with why: this run's own; an unfinished asset holding
-   * the real name of a file to publish (runs of this tool never upload under a real
-   * name, and it would block the rename); and any other once past the grace period.
-   */
   #leftovers(assets: readonly Asset[], files: readonly PublishFile[], adoptable: ReadonlyMap<Asset, PublishFile>): [Asset, string][] {
-    const grace = this.#options.tempGraceMs ?? TEMP_GRACE_MS;
-    const leftovers: [Asset, string][] = [];
-    for (const asset of assets.filter((a) => this.#isTemporary(a) && !adoptable.has(a))) {
-      const failed = asset.state !== 'uploaded' ? `left in state ${asset.state} by a failed upload` : 'temporary upload left by an interrupted run';
-      if (parseTempName(asset.name)?.run === this.#runId) leftovers.push([asset, 'an earlier attempt of this run']);
-      else if (files.some((f) => f.name === asset.name)) leftovers.push([asset, failed]);
-      else if (this.#age(asset) > grace) leftovers.push([asset, `${failed}, last changed ${this.#ageText(asset)} ago`]);
-    }
-    return leftovers;
+    return leftovers(assets, files, adoptable, this.#runId, this.#options.tempGraceMs ?? TEMP_GRACE_MS);
   }
 
   async #decide(files: readonly PublishFile[], assets: readonly Asset[]): Promise<Decision[]> {
@@ -280,8 +189,7 @@ export class GitHubPublisher implements Publisher {
   /** Upload under a temporary name, verify, delete the old asset, rename the new one. */
   async #place(release: Release, decision: Decision, progress: ProgressGroup): Promise<Asset> {
     const { file, existing } = decision;
-    // The time tells other runs (on other machines, too) how old the upload is.
-    const temp = `${TEMP_PREFIX}${timeStamp(Date.now())}-${this.#runId}-${file.name}`;
+    const temp = tempName(this.#runId, file.name);
     const bar = progress.start(`${decision.action} ${file.name}`, file.size);
     let uploaded: Asset;
     try {
