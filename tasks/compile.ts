@@ -89,8 +89,11 @@ async function build(ctx: Context, plan: GoBuild, image: Image, source: SourceAr
   await compiled;
 }
 
+/** Per process: two runs on one project must not write (or rename away) each other's copy. */
+export const PARTIAL_SUFFIX = `.partial-${process.pid}`;
+
 async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string, gocache: string): Promise<void> {
-  const partial = `${entry}.partial-${process.pid}`;
+  const partial = `${entry}${PARTIAL_SUFFIX}`;
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   try {
@@ -117,9 +120,6 @@ async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, sou
     await rm(partial, { recursive: true, force: true });
   }
 }
-
-/** Per process: two runs on one project must not write (or rename away) each other's copy. */
-export const PARTIAL_SUFFIX = `.partial-${process.pid}`;
 
 /** Copies `from` to `path` through a partial file, so `path` is never half-written. */
 export async function installBinary(from: string, path: string): Promise<void> {
