@@ -13,11 +13,14 @@ interface Tag {
   version: semver.SemVer;
 }
 
+/** The semver version a tag names ("v1.2.3" and "1.2.3" alike), or null. */
+const semverOf = (tag: string) => semver.parse(tag.replace(/^v(?=\d)/, ''));
+
 function semverTags(refs: Iterable<string>): Tag[] {
   const tags: Tag[] = [];
   for (const ref of refs) {
     const name = ref.replace(/^refs\/tags\//, '');
-    const version = semver.parse(name.replace(/^v(?=\d)/, ''));
+    const version = semverOf(name);
     if (version) tags.push({ name, version });
   }
   return tags.sort((a, b) => semver.compare(a.version, b.version));
@@ -25,7 +28,7 @@ function semverTags(refs: Iterable<string>): Tag[] {
 
 /** One report line: what is newer than `ref` among `tags`. */
 function outdatedLine(name: string, ref: string, tags: Tag[]): string {
-  const current = semver.parse(ref.replace(/^v(?=\d)/, ''));
+  const current = semverOf(ref);
   const newer = tags.filter((t) => !current || semver.gt(t.version, current));
   const releases = newer.filter((t) => t.version.prerelease.length === 0).map((t) => t.name);
   const pre = newer.filter((t) => t.version.prerelease.length > 0).map((t) => t.name);
