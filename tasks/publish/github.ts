@@ -61,25 +61,23 @@ function alreadyExists(error: unknown): boolean {
 
 export class GitHubPublisher implements Publisher {
   readonly description: string;
-  readonly #owner: string;
-  readonly #repo: string;
-  readonly #options: GitHubOptions;
+  readonly #options: Required<GitHubOptions>;
+  readonly #repoParams: { owner: string; repo: string };
   readonly #octokit: Octokit;
-  readonly #retry: RetryOptions;
   readonly #runId = randomBytes(4).toString('hex');
 
   constructor(options: GitHubOptions) {
     const [owner, repo] = options.repo.split('/') as [string, string];
-    this.#owner = owner;
-    this.#repo = repo;
-    this.#options = options;
-    this.#retry = options.retry ?? DEFAULT_RETRY;
-    this.#octokit = createOctokit({ log: options.log }, options.token, endpoints(options.baseUrl).api, this.#retry);
+    this.#repoParams = { owner, repo };
+    this.#options = {
+      ...options,
+      concurrency: options.concurrency ?? 3,
+      timeoutMs: options.timeoutMs ?? 60_000,
+      retry: options.retry ?? DEFAULT_RETRY,
+      tempGraceMs: options.tempGraceMs ?? TEMP_GRACE_MS,
+    };
+    this.#octokit = createOctokit({ log: options.log }, options.token, endpoints(options.baseUrl).api, this.#options.retry);
     this.description = `github ${options.repo} release ${options.tag}${options.baseUrl ? ` on ${options.baseUrl}` : ''}`;
-  }
-
-  get #repoParams() {
-    return { owner: this.#owner, repo: this.#repo };
   }
 
   async plan(files: readonly PublishFile[]): Promise<PlanStep[]> {
@@ -120,7 +118,7 @@ export class GitHubPublisher implements Publisher {
     const decisions = await this.#decide(files, assets);
     const progress = startProgressGroup(log);
     // Every upload runs to its end: one failing leaves the others' verified assets in place.
-    const settled = await mapLimit<Decision, Asset>(decisions, this.#options.concurrency ?? 3, async (d) => (d.action === 'skip' ? d.existing! : this.#place(release, d, progress)));
+    const settled = await mapLimit<Decision, Asset>(decisions, this.#options.concurrency, async (d) => (d.action === 'skip' ? d.existing! : this.#place(release, d, progress)));
     const placed = settledValues(settled, (errors) => new UserError(errors.map((e) => e.message).join('\n')));
     await this.#verifyRelease(release, files);
     if (release.draft) {
@@ -150,7 +148,7 @@ export class GitHubPublisher implements Publisher {
         body: 'Release files published by corpus-kit.',
       });
       return data as Release;
-    }, this.#retryHooks('create release'), this.#retry);
+    }, this.#retryHooks('create release'), this.#options.retry);
     this.#options.log.info(`publish: created draft release ${this.#options.tag}`);
     return release;
   }
@@ -160,7 +158,7 @@ export class GitHubPublisher implements Publisher {
   }
 
   #leftovers(assets: readonly Asset[], files: readonly PublishFile[], adoptable: ReadonlyMap<Asset, PublishFile>): [Asset, string][] {
-    return leftovers(assets, files, adoptable, this.#runId, this.#options.tempGraceMs ?? TEMP_GRACE_MS);
+    return leftovers(assets, files, adoptable, this.#runId, this.#options.tempGraceMs);
   }
 
   async #decide(files: readonly PublishFile[], assets: readonly Asset[]): Promise<Decision[]> {
@@ -182,7 +180,7 @@ export class GitHubPublisher implements Publisher {
   async #remoteSha256(asset: Asset): Promise<string> {
     if (asset.digest?.startsWith('sha256:')) return asset.digest.slice('sha256:'.length);
     const { token, timeoutMs } = this.#options;
-    const download = await withRetry(() => downloadSha256(asset.url, { token, timeoutMs: timeoutMs ?? 60_000 }), this.#retryHooks(`download of ${asset.name}`), this.#retry);
+    const download = await withRetry(() => downloadSha256(asset.url, { token, timeoutMs }), this.#retryHooks(`download of ${asset.name}`), this.#options.retry);
     return download.sha256;
   }
 
@@ -240,7 +238,7 @@ export class GitHubPublisher implements Publisher {
     const url = `${release.upload_url.replace(/\{[^}]*\}$/, '')}?name=${encodeURIComponent(name)}`;
     const { token, timeoutMs } = this.#options;
     return withRetry(
-      () => uploadFile({ url, token, timeoutMs: timeoutMs ?? 60_000, path: file.path, size: file.size, contentType: contentType(file.name), onProgress }) as Promise<Asset>,
+      () => uploadFile({ url, token, timeoutMs, path: file.path, size: file.size, contentType: contentType(file.name), onProgress }) as Promise<Asset>,
       {
         // A name still taken after a failed attempt is that attempt's leftover: retried once it is removed.
         classify: (error) => (alreadyExists(error) ? { message: `${name} already exists` } : classify(error)),
@@ -249,7 +247,7 @@ export class GitHubPublisher implements Publisher {
           await this.#removeNamed(release, name);
         },
       },
-      this.#retry,
+      this.#options.retry,
     );
   }
 
