@@ -102,10 +102,11 @@ export class GitHubPublisher implements Publisher {
     const adoptable = adoptableCopies(assets, files);
     for (const [temp, file] of adoptable) {
       log.info(`publish: renaming ${temp.name} to ${file.name} (a verified copy left by an interrupted run)`);
-      await this.#octokit.rest.repos.updateReleaseAsset({ ...this.#repoParams, asset_id: temp.id, name: file.name });
+      const { data } = await this.#octokit.rest.repos.updateReleaseAsset({ ...this.#repoParams, asset_id: temp.id, name: file.name });
+      // The answer is the renamed asset: the list is patched, not fetched again.
+      assets = assets.map((a) => (a === temp ? (data as Asset) : a));
       adopted.add(file.name);
     }
-    if (adopted.size > 0) assets = await this.#listAssets(release.id);
     const leftovers = new Map(this.#leftovers(assets, files, adoptable));
     for (const [leftover, reason] of leftovers) {
       log.info(`publish: deleting ${leftover.name} (${reason})`);
