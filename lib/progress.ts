@@ -9,7 +9,13 @@ export interface Progress {
   fail(summary: string): void;
 }
 
-const isInteractive = () => Boolean(process.stderr.isTTY) && !process.env.CI;
+/** Bars are drawn on a terminal only, outside CI, and not when the logger is quiet. */
+const isInteractive = (log: Logger) => Boolean(process.stderr.isTTY) && !process.env.CI && log.level !== 'quiet';
+
+/** "<label>: done, <summary> (1.2s)" or "<label>: FAILED: <summary> (1.2s)". */
+function finishLine(label: string, mark: string, summary: string, started: number): string {
+  return `${label}: ${mark} ${summary} (${((performance.now() - started) / 1000).toFixed(1)}s)`;
+}
 
 function bar(done: number, total: number): string {
   const ratio = total > 0 ? Math.min(1, done / total) : 1;
@@ -20,14 +26,13 @@ function bar(done: number, total: number): string {
 
 export function startProgress(log: Logger, label: string, total?: number): Progress {
   const started = performance.now();
-  const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
-  const interactive = isInteractive() && log.level !== 'quiet';
+  const interactive = isInteractive(log);
   let lastDraw = 0;
   if (interactive) log.write(`${label} ...`);
   else log.info(`${label} ...`);
   const finish = (mark: string, summary: string) => {
-    if (interactive) log.write(`\r\x1b[K${label}: ${mark} ${summary} (${elapsed()})\n`);
-    else log.info(`${label}: ${mark} ${summary} (${elapsed()})`);
+    if (interactive) log.write(`\r\x1b[K${finishLine(label, mark, summary, started)}\n`);
+    else log.info(finishLine(label, mark, summary, started));
   };
   return {
     update(done) {
@@ -50,7 +55,7 @@ export interface ProgressGroup {
 
 /** Several items in progress at once (parallel uploads): one bar per item on a TTY. */
 export function startProgressGroup(log: Logger): ProgressGroup {
-  if (!isInteractive() || log.level === 'quiet') {
+  if (!isInteractive(log)) {
     return { start: (label, total) => startProgress(log, label, total), note: (message) => log.info(message) };
   }
   const active = new Set<{ label: string; total?: number; done: number }>();
@@ -73,7 +78,7 @@ export function startProgressGroup(log: Logger): ProgressGroup {
       draw();
       const finish = (mark: string, summary: string) => {
         active.delete(item);
-        draw(`${label}: ${mark} ${summary} (${((performance.now() - started) / 1000).toFixed(1)}s)\n`);
+        draw(`${finishLine(label, mark, summary, started)}\n`);
       };
       return {
         update(done) {
