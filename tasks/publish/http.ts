@@ -32,7 +32,7 @@ export class HttpError extends Error {
 }
 
 /** A failure on our side (the file could not be read): never retried. */
-export class LocalFileError extends Error {
+class LocalFileError extends Error {
   override name = 'LocalFileError';
 }
 
@@ -42,7 +42,7 @@ interface BaseRequest {
   timeoutMs: number;
 }
 
-export interface UploadRequest extends BaseRequest {
+interface UploadRequest extends BaseRequest {
   /** The release's upload_url with the `{?name,label}` template expanded. */
   url: string;
   path: string;
@@ -76,7 +76,7 @@ function parse(text: string): unknown {
 }
 
 /** GitHub's error text: message plus the codes of its `errors` list. */
-export function describeBody(body: unknown): string {
+function describeBody(body: unknown): string {
   if (typeof body === 'string') return body.trim().slice(0, 200);
   if (!body || typeof body !== 'object') return '';
   const { message, errors } = body as { message?: string; errors?: { code?: string; field?: string; message?: string }[] };
@@ -136,7 +136,7 @@ export function uploadFile(upload: UploadRequest): Promise<unknown> {
   });
 }
 
-export interface Download {
+interface Download {
   size: number;
   sha256: string;
 }

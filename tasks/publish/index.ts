@@ -11,10 +11,8 @@ import { loadReleasePipe, releaseFiles } from './release-files.ts';
 import { planText, summaryText } from './summary.ts';
 import type { Publisher } from './types.ts';
 
-export type { Publisher, PublishFile, PlanStep, Outcome, Action } from './types.ts';
-
 /** The publisher of this run's target; octokit is only loaded for a GitHub target. */
-export async function publisherFor(ctx: Context): Promise<Publisher> {
+async function publisherFor(ctx: Context): Promise<Publisher> {
   const { publish } = ctx.pillar;
   const target = ctx.flags.target ?? publish.target;
   if (target === 'local') return new LocalPublisher(resolve(ctx.cwd, publish.local.dir, publish.github.tag), ctx.log);
@@ -22,7 +20,7 @@ export async function publisherFor(ctx: Context): Promise<Publisher> {
   return new GitHubPublisher({ repo: publish.github.repo, tag: publish.github.tag, baseUrl: publish.github.base_url, token: readToken(ctx.env, ctx.log), log: ctx.log });
 }
 
-export const publishPipe: Pipe = {
+const publishPipe: Pipe = {
   name: 'publish',
   async run(ctx) {
     const publisher = await publisherFor(ctx);
