@@ -84,6 +84,13 @@ function describeBody(body: unknown): string {
   return [message, details.length ? `(${details.join(', ')})` : ''].filter(Boolean).join(' ');
 }
 
+/** The error for a response with an error status, from its (already read) body text. */
+function httpError(response: IncomingMessage, text: string): HttpError {
+  const status = response.statusCode ?? 0;
+  const parsed = parse(text);
+  return new HttpError(`HTTP ${status} ${describeBody(parsed)}`.trim(), status, response.headers, parsed);
+}
+
 function failOnTimeout(request: http.ClientRequest, timeoutMs: number): void {
   request.setTimeout(timeoutMs, () => {
     const error = Object.assign(new Error(`no data for ${(timeoutMs / 1000).toFixed(1)}s`), { code: 'ETIMEDOUT' });
@@ -127,9 +134,8 @@ export function uploadFile(upload: UploadRequest): Promise<unknown> {
         // A body cut short leaves the socket unusable; a complete one is done with anyway.
         request.destroy();
         const status = response.statusCode ?? 0;
-        const parsed = parse(text);
-        if (status >= 200 && status < 300) resolve(parsed);
-        else reject(new HttpError(`HTTP ${status} ${describeBody(parsed)}`.trim(), status, response.headers, parsed));
+        if (status >= 200 && status < 300) resolve(parse(text));
+        else reject(httpError(response, text));
       }, reject);
     });
     body.pipe(request);
@@ -159,10 +165,7 @@ export async function downloadSha256(assetUrl: string, request: BaseRequest): Pr
       url = new URL(response.headers.location, url);
       continue;
     }
-    if (status !== 200) {
-      const parsed = parse(await readBody(response));
-      throw new HttpError(`HTTP ${status} ${describeBody(parsed)}`.trim(), status, response.headers, parsed);
-    }
+    if (status !== 200) throw httpError(response, await readBody(response));
     const hash = createHash('sha256');
     let size = 0;
     for await (const chunk of response as AsyncIterable<Buffer>) {
