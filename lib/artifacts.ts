@@ -18,6 +18,9 @@ export interface BinaryArtifact {
   version: string;
   commit: string;
   builderImageId: string;
+  /** Of the binary at `path`, as compile verified it (package keys its xz cache on it). */
+  sha256: string;
+  size: number;
 }
 
 export interface ArchiveArtifact {

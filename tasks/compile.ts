@@ -28,8 +28,10 @@ export function binDir(ctx: Context): string {
   return join(ctx.paths.dist, 'bin');
 }
 
+const readMeta = (entry: string) => readFile(join(entry, 'meta.json'), 'utf8').then((t) => JSON.parse(t) as CachedOutput);
+
 async function readCached(ctx: Context, entry: string, name: string): Promise<CachedOutput | undefined> {
-  const meta = await readFile(join(entry, 'meta.json'), 'utf8').then((t) => JSON.parse(t) as CachedOutput).catch(() => undefined);
+  const meta = await readMeta(entry).catch(() => undefined);
   if (!meta) return undefined;
   const actual = await hashFile(join(entry, 'binary')).catch(() => undefined);
   if (actual?.sha256 === meta.sha256) return meta;
@@ -146,12 +148,16 @@ async function compileBinary(ctx: Context, binary: SelectedBinary, images: Map<s
   const image = await images.get(builderKey)!;
   const plan = await planBuild(binary, source, image.id);
   const entry = join(ctx.paths.cache, 'build', plan.key);
-  if (await readCached(ctx, entry, binary.name)) ctx.log.info(`[${binary.name}] cached ${source.ref} (build ${plan.key.slice(0, 12)}), not rebuilt`);
-  else await build(ctx, plan, image, source, entry, leaders);
+  let meta = await readCached(ctx, entry, binary.name);
+  if (meta) ctx.log.info(`[${binary.name}] cached ${source.ref} (build ${plan.key.slice(0, 12)}), not rebuilt`);
+  else {
+    await build(ctx, plan, image, source, entry, leaders);
+    meta = await readMeta(entry); // written by this build, from the hash of its output
+  }
   // A copy, not a link: nothing done to dist/ can damage the cache.
   const path = join(binDir(ctx), binary.name);
   await installBinary(join(entry, 'binary'), path);
-  return { kind: 'binary', binary: binary.name, path, version: source.version, commit: source.commit, builderImageId: image.id };
+  return { kind: 'binary', binary: binary.name, path, version: source.version, commit: source.commit, builderImageId: image.id, sha256: meta.sha256, size: meta.size };
 }
 
 export const compilePipe: Pipe = {

@@ -33,8 +33,7 @@ const sumLine = (hex: string, file: string) => `${hex}  ${file}\n`;
  * release does not spend seconds in xz.
  */
 async function archive(ctx: Context, binary: BinaryArtifact, settings: XzSettings, dest: string): Promise<FileDigest> {
-  const input = await hashFile(binary.path);
-  const key = createHash('sha256').update(JSON.stringify({ format: ARCHIVE_FORMAT, input: input.sha256, args: xzArgs(settings).slice(1), block: XZ_BLOCK_SIZE })).digest('hex');
+  const key = createHash('sha256').update(JSON.stringify({ format: ARCHIVE_FORMAT, input: binary.sha256, args: xzArgs(settings).slice(1), block: XZ_BLOCK_SIZE })).digest('hex');
   const cached = join(ctx.paths.cache, 'xz', `${key}.xz`);
   const meta = await readFile(`${cached}.json`, 'utf8').then((t) => JSON.parse(t) as FileDigest).catch(() => undefined);
   // The copy in the release is what is hashed: one read both checks the cached archive and gives the release's digest.
@@ -53,7 +52,7 @@ async function archive(ctx: Context, binary: BinaryArtifact, settings: XzSetting
   }
   const digest = await place(cached, dest);
   await writeFile(`${cached}.json`, JSON.stringify(digest));
-  progress.end(`${(input.size / 1e6).toFixed(1)} MB -> ${(digest.size / 1e6).toFixed(1)} MB`);
+  progress.end(`${(binary.size / 1e6).toFixed(1)} MB -> ${(digest.size / 1e6).toFixed(1)} MB`);
   return digest;
 }
 
