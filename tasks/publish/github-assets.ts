@@ -1,7 +1,7 @@
 // What the GitHub target makes of a release's assets, without asking GitHub:
 // the temporary names its uploads go under, how old another run's upload is,
 // which temporary assets are a verified copy to rename into place
-// (adoptableCopies) and which are leftovers to delete (leftovers).
+// (adoptableCopies) and which are leftovers to delete (leftoverAssets).
 import { extname } from 'node:path';
 import type { PublishFile } from './types.ts';
 
@@ -84,7 +84,7 @@ export function adoptableCopies(assets: readonly Asset[], files: readonly Publis
  * the real name of a file to publish (runs of this tool never upload under a real
  * name, and it would block the rename); and any other once past the grace period.
  */
-export function leftovers(assets: readonly Asset[], files: readonly PublishFile[], adoptable: ReadonlyMap<Asset, PublishFile>, runId: string, graceMs: number): [Asset, string][] {
+export function leftoverAssets(assets: readonly Asset[], files: readonly PublishFile[], adoptable: ReadonlyMap<Asset, PublishFile>, runId: string, graceMs: number): [Asset, string][] {
   const found: [Asset, string][] = [];
   for (const asset of assets.filter((a) => isTemporary(a) && !adoptable.has(a))) {
     const failed = asset.state !== 'uploaded' ? `left in state ${asset.state} by a failed upload` : 'temporary upload left by an interrupted run';

@@ -17,7 +17,7 @@ import { classify, createOctokit, endpoints } from './github-client.ts';
 import { downloadSha256, HttpError, uploadFile } from './http.ts';
 import { DEFAULT_RETRY, retryMessage, withRetry, type Failure, type RetryOptions } from './retry.ts';
 import { humanSize } from './summary.ts';
-import { adoptableCopies, ageText, contentType, isTemporary, leftovers, TEMP_GRACE_MS, tempName, type Asset } from './github-assets.ts';
+import { adoptableCopies, ageText, contentType, isTemporary, leftoverAssets, TEMP_GRACE_MS, tempName, type Asset } from './github-assets.ts';
 import type { Action, Outcome, PlanStep, Publisher, PublishFile } from './types.ts';
 
 export { TEMP_GRACE_MS, TEMP_PREFIX, timeStamp } from './github-assets.ts';
@@ -159,7 +159,7 @@ export class GitHubPublisher implements Publisher {
   }
 
   #leftovers(assets: readonly Asset[], files: readonly PublishFile[], adoptable: ReadonlyMap<Asset, PublishFile>): [Asset, string][] {
-    return leftovers(assets, files, adoptable, this.#runId, this.#options.tempGraceMs);
+    return leftoverAssets(assets, files, adoptable, this.#runId, this.#options.tempGraceMs);
   }
 
   async #decide(files: readonly PublishFile[], assets: readonly Asset[]): Promise<Decision[]> {
