@@ -14,12 +14,13 @@ import { parseArgs, promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { hashFile } from '../lib/hash.ts';
-import { MANIFEST_FILE, SUMS_FILE, type Manifest } from '../lib/manifest.ts';
 import { GitHubEmulator, type RecordedRequest } from '../test/helpers/github/emulator.ts';
+import { writeReleaseMetadata } from '../test/helpers/github/release-dir.ts';
 
 const TOKEN = 'ghp_BenchmarkT0kenForTheEmulat0r42';
 const REPO = 'bench/corpus';
-const FILE = 'registry-v9.9.9.xz';
+const VERSION = 'v9.9.9';
+const FILE = `registry-${VERSION}.xz`;
 
 /** The child: the real publish task, then its peak RSS on the last stdout line. */
 async function child(cwd: string, baseUrl: string, tag: string): Promise<void> {
@@ -44,21 +45,10 @@ async function writeBigFile(path: string, bytes: number): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }
 
-/** A dist/release/ with the big file, its checksum files and manifest.json (lib/manifest.ts). */
+/** A dist/release/ with the big file, its checksum files and manifest.json, laid out as the tests' (lib/manifest.ts). */
 async function writeRelease(dir: string, bytes: number): Promise<void> {
-  const archive = join(dir, FILE);
-  await writeBigFile(archive, bytes);
-  const digest = await hashFile(archive);
-  const files = [FILE, `${FILE}.md5`, `${FILE}.sha256`, SUMS_FILE];
-  await writeFile(join(dir, `${FILE}.md5`), `${digest.md5}  ${FILE}\n`);
-  await writeFile(join(dir, `${FILE}.sha256`), `${digest.sha256}  ${FILE}\n`);
-  await writeFile(join(dir, SUMS_FILE), `${digest.sha256}  ${FILE}\n`);
-  const manifest: Manifest = {
-    schema: 1,
-    binaries: { registry: { version: 'v9.9.9', ref: 'v9.9.9', commit: '0'.repeat(40), builder_image_id: `sha256:${'0'.repeat(64)}`, file: FILE, size: digest.size, sha256: digest.sha256, md5: digest.md5 } },
-    files: [...files, MANIFEST_FILE].sort(),
-  };
-  await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeBigFile(join(dir, FILE), bytes);
+  await writeReleaseMetadata(dir, [{ binary: 'registry', version: VERSION, file: FILE, digest: await hashFile(join(dir, FILE)) }]);
 }
 
 function runChild(cwd: string, baseUrl: string, tag: string): Promise<{ maxRssKiB: number; seconds: number }> {

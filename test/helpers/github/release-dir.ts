@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FileDigest } from '../../../lib/hash.ts';
 import { MANIFEST_FILE, SUMS_FILE, type Manifest } from '../../../lib/manifest.ts';
 
 export const VERSIONS: Record<string, string> = { registry: 'v2.8.3', auth_server: '1.14.0' };
@@ -19,6 +20,38 @@ export interface ReleaseDir {
   contents: Map<string, Buffer>;
 }
 
+export interface PackagedArchive {
+  binary: string;
+  version: string;
+  /** `<bin>-<version>.xz`, already in the release directory. */
+  file: string;
+  digest: FileDigest;
+}
+
+/**
+ * The rest of a release directory around archives already in it: .md5, .sha256,
+ * SHA256SUMS and manifest.json, as the package step writes them. Returns every
+ * file name of the release, sorted, and the bytes of the files it wrote.
+ */
+export async function writeReleaseMetadata(dir: string, archives: readonly PackagedArchive[]): Promise<{ files: string[]; written: Map<string, Buffer> }> {
+  const written = new Map<string, Buffer>();
+  const manifest: Manifest = { schema: 1, binaries: {}, files: [] };
+  for (const { binary, version, file, digest } of archives) {
+    written.set(`${file}.md5`, Buffer.from(`${digest.md5}  ${file}\n`));
+    written.set(`${file}.sha256`, Buffer.from(`${digest.sha256}  ${file}\n`));
+    manifest.binaries[binary] = {
+      version, ref: version, commit: hex('sha1', binary), builder_image_id: `sha256:${hex('sha256', `builder-${binary}`)}`,
+      file, size: digest.size, sha256: digest.sha256, md5: digest.md5,
+    };
+  }
+  const sorted = [...archives].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  written.set(SUMS_FILE, Buffer.from(sorted.map((a) => `${a.digest.sha256}  ${a.file}\n`).join('')));
+  manifest.files = [...archives.map((a) => a.file), ...written.keys(), MANIFEST_FILE].sort();
+  written.set(MANIFEST_FILE, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+  for (const [name, data] of written) await writeFile(join(dir, name), data);
+  return { files: manifest.files, written };
+}
+
 /** Writes the release directory for these archive contents (random bytes by default). */
 export async function writeReleaseDir(dir: string, archives: Record<string, Buffer> = {
   registry: randomBytes(200 * 1024 + 17),
@@ -26,24 +59,15 @@ export async function writeReleaseDir(dir: string, archives: Record<string, Buff
 }): Promise<ReleaseDir> {
   await mkdir(dir, { recursive: true });
   const contents = new Map<string, Buffer>();
-  const manifest: Manifest = { schema: 1, binaries: {}, files: [] };
+  const packaged: PackagedArchive[] = [];
   for (const [binary, data] of Object.entries(archives)) {
     const version = VERSIONS[binary] ?? '1.0.0';
     const file = `${binary}-${version}.xz`;
-    const sha256 = hex('sha256', data);
-    const md5 = hex('md5', data);
     contents.set(file, data);
-    contents.set(`${file}.md5`, Buffer.from(`${md5}  ${file}\n`));
-    contents.set(`${file}.sha256`, Buffer.from(`${sha256}  ${file}\n`));
-    manifest.binaries[binary] = {
-      version, ref: version, commit: hex('sha1', binary), builder_image_id: `sha256:${hex('sha256', `builder-${binary}`)}`,
-      file, size: data.length, sha256, md5,
-    };
+    await writeFile(join(dir, file), data);
+    packaged.push({ binary, version, file, digest: { size: data.length, sha256: hex('sha256', data), md5: hex('md5', data) } });
   }
-  const archivesSorted = [...contents.keys()].filter((n) => n.endsWith('.xz')).sort();
-  contents.set(SUMS_FILE, Buffer.from(archivesSorted.map((n) => `${hex('sha256', contents.get(n)!)}  ${n}\n`).join('')));
-  manifest.files = [...contents.keys(), MANIFEST_FILE].sort();
-  contents.set(MANIFEST_FILE, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
-  for (const [name, data] of contents) await writeFile(join(dir, name), data);
-  return { dir, files: manifest.files, contents };
+  const { files, written } = await writeReleaseMetadata(dir, packaged);
+  for (const [name, data] of written) contents.set(name, data);
+  return { dir, files, contents };
 }
