@@ -120,7 +120,7 @@ export class GitHubPublisher implements Publisher {
     const progress = startProgressGroup(log);
     // Every upload runs to its end: one failing leaves the others' verified assets in place.
     const settled = await mapLimit<Decision, Asset>(decisions, this.#options.concurrency, async (d) => (d.action === 'skip' ? d.existing! : this.#place(release, d, progress)));
-    const placed = settledValues(settled, (errors) => new UserError(errors.map((e) => e.message).join('\n')));
+    const placed = settledValues(settled);
     await this.#verifyRelease(release, files);
     if (release.draft) {
       await this.#octokit.rest.repos.updateRelease({ ...this.#repoParams, release_id: release.id, draft: false });
