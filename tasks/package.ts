@@ -12,7 +12,7 @@ import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { hashFile, type FileDigest } from '../lib/hash.ts';
 import { withLock } from '../lib/lock.ts';
-import { MANIFEST_FILE, SUMS_FILE, type Manifest, type ManifestBinary } from '../lib/manifest.ts';
+import { MANIFEST_FILE, readManifest, sumLine, SUMS_FILE, type Manifest, type ManifestBinary } from '../lib/manifest.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { startProgress } from '../lib/progress.ts';
 import { CORES, mapLimit, settledValues } from '../lib/pool.ts';
@@ -24,8 +24,6 @@ const ARCHIVE_FORMAT = 1;
 
 const archiveName = (binary: string, version: string) => `${binary}-${version}.xz`;
 
-/** md5sum / sha256sum line format: "<hex>  <file>". */
-const sumLine = (hex: string, file: string) => `${hex}  ${file}\n`;
 
 /**
  * The archive of a binary, from the archive cache when the same binary was
@@ -62,10 +60,6 @@ async function place(archive: string, dest: string): Promise<FileDigest> {
   // xz keeps the binary's mode; an archive is not executable.
   await chmod(dest, 0o644);
   return hashFile(dest);
-}
-
-async function previousManifest(ctx: Context): Promise<Manifest | undefined> {
-  return readFile(join(ctx.paths.release, MANIFEST_FILE), 'utf8').then((t) => JSON.parse(t) as Manifest).catch(() => undefined);
 }
 
 /**
@@ -135,7 +129,7 @@ async function packageRelease(ctx: Context): Promise<void> {
   const settings: XzSettings = { level: ctx.pillar.package.xz_level, extreme: ctx.pillar.package.xz_extreme };
   const sources = ctx.artifacts.ofKind('source');
   const built = new Map(ctx.artifacts.ofKind('binary').map((b) => [b.binary, b]));
-  const previous = ctx.flags.only.length ? await previousManifest(ctx) : undefined;
+  const previous = ctx.flags.only.length ? await readManifest(ctx.paths.release) : undefined;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   try {

@@ -5,7 +5,7 @@ import test from 'ava';
 import { Logger } from '../lib/logger.ts';
 import { endpoints } from '../tasks/publish/github-client.ts';
 import { readToken } from '../tasks/publish/token.ts';
-import { parseSums } from '../tasks/publish/release-files.ts';
+import { parseSums } from '../lib/manifest.ts';
 import { decide, DEFAULT_RETRY, rateLimitWait } from '../tasks/publish/retry.ts';
 
 const half = () => 0.5;

@@ -8,46 +8,9 @@ import type { UploadableArtifact } from '../../lib/artifacts.ts';
 import type { Context } from '../../lib/context.ts';
 import { UserError } from '../../lib/errors.ts';
 import { hashFile, type FileDigest } from '../../lib/hash.ts';
-import { MANIFEST_FILE, SUMS_FILE, type Manifest } from '../../lib/manifest.ts';
+import { MANIFEST_FILE, parseSumLine, parseSums, readManifest, SUMS_FILE, type Manifest } from '../../lib/manifest.ts';
 import type { Pipe } from '../../lib/pipe.ts';
 import type { PublishFile } from './types.ts';
-
-/** One `md5sum`/`sha256sum` line: "<hex>  <name>" (text mode) or "<hex> *<name>" (binary mode). */
-function parseSumLine(line: string): { hex: string; name: string } | undefined {
-  const match = /^([0-9a-f]+) [ *](.+)$/.exec(line.trim());
-  return match ? { hex: match[1]!, name: match[2]! } : undefined;
-}
-
-/** `sha256sum` output: name → sha256, from every line that is one. */
-export function parseSums(text: string): Map<string, string> {
-  const sums = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const sum = parseSumLine(line);
-    if (sum?.hex.length === 64) sums.set(sum.name, sum.hex);
-  }
-  return sums;
-}
-
-const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
-
-export async function readManifest(dir: string): Promise<Manifest> {
-  const file = join(dir, MANIFEST_FILE);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(await readFile(file, 'utf8')) as Manifest;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UserError(`nothing to publish: ${file} does not exist (run \`gulp package\` first, or \`gulp release\`)`);
-    }
-    throw new UserError(`${file}: ${(error as Error).message}`);
-  }
-  const bad = (what: string) => new UserError(`${file}: ${what}`);
-  if (manifest?.schema !== 1) throw bad(`expected "schema": 1, got ${JSON.stringify(manifest?.schema)}`);
-  if (!Array.isArray(manifest.files) || manifest.files.length === 0) throw bad('expected "files": a non-empty list of file names');
-  const unsafe = manifest.files.filter((name) => typeof name !== 'string' || !PLAIN_NAME.test(name));
-  if (unsafe.length > 0) throw bad(`"files" must hold plain file names of the release directory, got ${unsafe.map((n) => JSON.stringify(n)).join(', ')}`);
-  return manifest;
-}
 
 /** Artifacts for the files of a manifest, archives carrying the manifest's size and digests. */
 export function manifestArtifacts(dir: string, manifest: Manifest): UploadableArtifact[] {
@@ -165,6 +128,7 @@ export const loadReleasePipe: Pipe = {
   skip: (ctx) => (ctx.artifacts.uploadable().length > 0 ? 'this run packaged the release files' : false),
   async run(ctx) {
     const manifest = await readManifest(ctx.paths.release);
+    if (!manifest) throw new UserError(`nothing to publish: ${join(ctx.paths.release, MANIFEST_FILE)} does not exist (run \`gulp package\` first, or \`gulp release\`)`);
     for (const artifact of manifestArtifacts(ctx.paths.release, manifest)) ctx.artifacts.add(artifact);
     const files = await releaseFiles(ctx);
     ctx.log.info(`publish: ${files.length} files from ${join(ctx.paths.release, MANIFEST_FILE)}, checksums verified`);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { createTasks } from '../../../index.ts';
 import { ArtifactList } from '../../../lib/artifacts.ts';
-import { manifestArtifacts, readManifest, releaseFiles } from '../../../tasks/publish/release-files.ts';
+import { readManifest } from '../../../lib/manifest.ts';
+import { manifestArtifacts, releaseFiles } from '../../../tasks/publish/release-files.ts';
 import type { PublishFile } from '../../../tasks/publish/types.ts';
 import { tempDir } from '../tmp.ts';
 import { GitHubEmulator, type EmulatorOptions } from './emulator.ts';
@@ -65,6 +66,8 @@ export function assetNames(emulator: GitHubEmulator): string[] {
 /** The checked publish files of a release directory, as the load step reads them. */
 export async function filesOf(dir: string): Promise<PublishFile[]> {
   const artifacts = new ArtifactList();
-  for (const artifact of manifestArtifacts(dir, await readManifest(dir))) artifacts.add(artifact);
+  const manifest = await readManifest(dir);
+  if (!manifest) throw new Error(`${dir}: no manifest.json`);
+  for (const artifact of manifestArtifacts(dir, manifest)) artifacts.add(artifact);
   return releaseFiles({ artifacts });
 }
