@@ -150,7 +150,7 @@ async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<Image> {
     if (!image) throw new Error(`image ${recipe.tag}: imported, but ${ctx.pillar.engine} does not list it`);
     return image;
   } catch (error) {
-    progress.fail((error as Error).message.split('\n')[0] ?? '');
+    progress.fail(error);
     throw error;
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -177,7 +177,7 @@ async function warmGoCache(ctx: Context, recipe: Recipe, base: string): Promise<
       progress.end(committed.stdout.trim().slice(0, 19));
     });
   } catch (error) {
-    progress.fail((error as Error).message.split('\n')[0] ?? '');
+    progress.fail(error);
     throw error;
   } finally {
     await ctx.sh({ nothrow: true })`${ctx.pillar.engine} image rm ${base}`;

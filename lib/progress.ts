@@ -6,7 +6,8 @@ export interface Progress {
   /** Units done so far (bytes, files...) when a total is known. */
   update(done: number): void;
   end(summary: string): void;
-  fail(summary: string): void;
+  /** A summary, or the error that ended it (its first line is shown). */
+  fail(reason: unknown): void;
 }
 
 /** Bars are drawn on a terminal only, outside CI, and not when the logger is quiet. */
@@ -16,6 +17,8 @@ const isInteractive = (log: Logger) => Boolean(process.stderr.isTTY) && !process
 function finishLine(label: string, mark: string, summary: string, started: number): string {
   return `${label}: ${mark} ${summary} (${((performance.now() - started) / 1000).toFixed(1)}s)`;
 }
+
+const failure = (reason: unknown) => (reason instanceof Error ? reason.message.split('\n')[0] ?? '' : String(reason));
 
 function bar(done: number, total: number): string {
   const ratio = total > 0 ? Math.min(1, done / total) : 1;
@@ -42,7 +45,7 @@ export function startProgress(log: Logger, label: string, total?: number): Progr
       log.write(`\r\x1b[K${label} ${bar(done, total)}`);
     },
     end: (summary) => finish('done,', summary),
-    fail: (summary) => finish('FAILED:', summary),
+    fail: (reason) => finish('FAILED:', failure(reason)),
   };
 }
 
@@ -86,7 +89,7 @@ export function startProgressGroup(log: Logger): ProgressGroup {
           if (performance.now() - lastDraw >= 100) draw();
         },
         end: (summary) => finish('done,', summary),
-        fail: (summary) => finish('FAILED:', summary),
+        fail: (reason) => finish('FAILED:', failure(reason)),
       };
     },
     note: (message) => draw(`${message}\n`),

@@ -45,7 +45,7 @@ async function archive(ctx: Context, binary: BinaryArtifact, settings: XzSetting
   try {
     await compressFile(ctx, binary.path, cached, settings);
   } catch (error) {
-    progress.fail((error as Error).message.split('\n')[0] ?? '');
+    progress.fail(error);
     throw error;
   }
   const digest = await place(cached, dest);

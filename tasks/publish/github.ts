@@ -195,7 +195,7 @@ export class GitHubPublisher implements Publisher {
       uploaded = await this.#upload(release, file, temp, bar.update, progress);
       await this.#verifyAsset(uploaded, file, temp);
     } catch (error) {
-      bar.fail((error as Error).message.split('\n')[0] ?? '');
+      bar.fail(error);
       if (error instanceof UserError) throw error;
       await this.#removeNamed(release, temp).catch(() => undefined); // best effort: the next run cleans up too
       throw new UserError(`${file.name}: upload failed: ${(error as Error).message}; the previous asset, if any, is still in place`, { cause: error });
