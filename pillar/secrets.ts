@@ -28,7 +28,12 @@ export class Secrets {
 
   /** Key path → declared value of every secret of the pillar. */
   declared(): Map<string, SecretValue> {
-    return new Map(Object.entries(this.#pillar.users).map(([name, user]) => [`users.${name}.password`, user.password as SecretValue]));
+    return new Map([
+      ...Object.entries(this.#pillar.users).map(([name, user]): [string, SecretValue] => [`users.${name}.password`, user.password as SecretValue]),
+      // The stack's own secrets (render).
+      ['redis.password', this.#pillar.redis.password as SecretValue],
+      ['registry.http_secret', this.#pillar.registry.http_secret as SecretValue],
+    ]);
   }
 
   get dir(): string {
