@@ -54,6 +54,8 @@ export function renderNginx(stack: Stack): RenderedFile[] {
   if (!registry) throw new Error(`nginx: no registry route (${REGISTRY_ROUTE}) is registered`);
   const files: RenderedFile[] = [];
   files.push(renderTemplate('nginx/nginx.conf.njk', {
+    user: pillar.user,
+    group: pillar.group,
     pidFile: join(paths.run, 'nginx.pid'),
     errorLog: join(paths.log, 'nginx-error.log'),
     accessLog: join(paths.log, 'nginx-access.log'),

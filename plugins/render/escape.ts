@@ -28,18 +28,24 @@ export function nginxQuote(value: string): string {
 }
 
 /**
- * supervisord ini: the value is quoted for supervisor's shlex-based parsers
- * (command= and environment=, which strip the edge quotes), `%` is doubled (its
- * expansion fails on a bare %), and a space or tab before `;` or `#` is refused
- * because the ini reader cuts an inline comment there whatever the quotes.
+ * supervisord ini. `%` is doubled (its expansion fails on a bare %), and a
+ * space or tab before `;` or `#` is refused because the ini reader cuts an
+ * inline comment there whatever the quotes. command= and environment= are read
+ * with shlex, which strips edge quotes: there the value is quoted (`quoted`);
+ * other options (paths) are taken verbatim, so quotes and spaces are refused.
  */
-export function supervisorQuote(value: string): string {
+export function supervisorQuote(value: string, quoted = true): string {
   refuseControl('supervisord', value);
   if (/\s[;#]/.test(value)) throw new EscapeError('supervisord', value, 'a space before ; or # starts a comment in supervisord.conf');
   if (value.includes('\\')) throw new EscapeError('supervisord', value, 'a backslash is read as an escape by command= and not by environment=');
+  const doubled = value.replace(/%/g, '%%');
+  if (!quoted) {
+    if (/[\s"']/.test(value) || value === '') throw new EscapeError('supervisord', value, 'this option is read verbatim: no spaces or quotes');
+    return doubled;
+  }
   const quote = value.includes('"') ? "'" : '"';
   if (value.includes(quote)) throw new EscapeError('supervisord', value, 'both kinds of quotes in one value');
-  return `${quote}${value.replace(/%/g, '%%')}${quote}`;
+  return `${quote}${doubled}${quote}`;
 }
 
 /**

@@ -19,6 +19,9 @@ export interface NginxRoute {
 
 export interface NginxView {
   header: string;
+  /** Workers run as the service user and group (the group may read the htpasswd file). */
+  user: string;
+  group: string;
   pidFile: string;
   errorLog: string;
   accessLog: string;
