@@ -16,13 +16,13 @@ import type { StackFile } from './files.ts';
 /** Debian's python3, which has python3-supervisor (the python3 first on PATH may be another). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
-/** Loads a supervisord.conf with supervisor's ServerOptions and prints each program's command and environment as JSON. */
+/** Loads a supervisord.conf with supervisor's ServerOptions and prints each program's argv (split as supervisord splits it) and environment as JSON. */
 export const SUPERVISOR_LOADER = `
-import json, sys
+import json, shlex, sys
 from supervisor.options import ServerOptions
 options = ServerOptions()
 options.realize(args=['-c', sys.argv[1]])
-print(json.dumps({p.name: {'command': p.command, 'environment': p.environment} for g in options.process_group_configs for p in g.process_configs}))
+print(json.dumps({p.name: {'argv': shlex.split(p.command), 'environment': p.environment} for g in options.process_group_configs for p in g.process_configs}))
 `;
 
 /** circus reads its ini with Python's ConfigParser (% interpolation); each watcher needs a cmd. */
