@@ -115,6 +115,32 @@ test.serial('SIGKILL to the registry: supervisord restarts it, a pull succeeds a
   t.is(after.restarts, 1);
 });
 
+test.serial('load: 50 pushes and pulls of distinct small images through nginx, at most 10 at a time, every digest verified', async (t) => {
+  const COUNT = 50;
+  const PARALLEL = 10;
+  const started = Date.now();
+  const errors: string[] = [];
+  let verified = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < COUNT) {
+      const index = next++;
+      const image = await project.importImage(`corpus-load/image-${index}:1`);
+      const push = await project.docker(['push', image]);
+      const pushed = digestOf(push.stdout);
+      await project.docker(['rmi', image]);
+      const pull = await project.docker(['pull', image]);
+      if (push.code !== 0 || pull.code !== 0 || !pushed || digestOf(pull.stdout) !== pushed) errors.push(`${image}: push ${push.code} ${push.stderr.trim()} pull ${pull.code} ${pull.stderr.trim()} (${pushed} vs ${digestOf(pull.stdout)})`);
+      else verified++;
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL }, worker));
+  const seconds = (Date.now() - started) / 1000;
+  t.log(`load: ${COUNT} images pushed and pulled through nginx (${PARALLEL} at a time), ${verified} digests verified, wall time ${seconds.toFixed(1)} s`);
+  t.deepEqual(errors, []);
+  t.is(verified, COUNT);
+});
+
 test.serial('a second up while running says so and starts nothing; reconfigure while a push loop runs: nginx reloads without a failed request, the new user logs in, unchanged processes keep their pids', async (t) => {
   const before = new Map((await statusJson(project)).status.processes.map((p) => [p.name, p.pid]));
   const again = await project.gulp(['up', '--detach']);
@@ -201,7 +227,7 @@ test.serial('a process that keeps dying is restarted with back-off, then reporte
   outputs.push(status.all);
   t.not(status.code, 0);
   t.regex(status.stdout, /^echo\s+FATAL\s+.*restarts [1-9]/m);
-  t.regex(status.stdout, /echo FATAL:\n\s+last lines of .*echo\.log:\n(.*\n)*\s+echo: refusing to start: .*echo\.refuse exists/);
+  t.regex(status.stdout, /echo FATAL:\n\s+last lines of .*echo\.log:\n(.*\n)*\s+echo: refusing to start: \S+\.refuse exists/);
   t.regex(status.all, /status: unhealthy: process echo/);
 });
 
@@ -264,4 +290,26 @@ test.serial('no password, secret or key appears in any output, in the supervisor
       t.false(text.includes(secret), `a secret appears in ${where}`);
     }
   }
+});
+
+test.serial('the same flow under circus: up --detach is healthy; login, push, rmi, pull give the same digest; anonymous pull is refused; down leaves nothing', async (t) => {
+  requireCommands('circusd', 'circusctl');
+  await project.setPillar({ ...reconfigured, supervisor: 'circus' });
+  const up = await project.gulp(['up', '--detach']);
+  t.is(up.code, 0, up.all);
+  t.regex(up.stdout, /the stack is healthy \(circus pid \d+, 6 processes/);
+  const login = await project.docker(['login', '-u', 'admin', '--password-stdin', project.registry], await project.adminPassword());
+  t.is(login.code, 0, login.stderr);
+  await pushPullRoundTrip(t, 'corpus-test/under-circus:1');
+  const anonymous = await project.anonymousDocker(['pull', `${project.registry}/corpus-test/under-circus:1`]);
+  t.not(anonymous.code, 0);
+  const { status } = await statusJson(project);
+  t.true(status.healthy);
+  t.is(status.supervisor.kind, 'circus');
+  for (const p of status.processes) t.is(p.state, 'RUNNING', p.name);
+  const pids = [status.supervisor.pid, ...status.processes.flatMap((p) => (p.pid ? [p.pid] : []))];
+  t.is(pids.length, 7);
+  const down = await project.gulp(['down']);
+  t.is(down.code, 0, down.all);
+  t.deepEqual(pids.filter(isAlive), []);
 });
