@@ -1,7 +1,9 @@
 // The one logger every step and every zx command goes through. Every line it
 // writes passes mask(), which replaces each registered secret (and its URL- and
-// base64-encoded forms) with ***, so tokens and passwords never reach a log.
+// base64-encoded forms) with ***, and the credentials of any URL, so tokens and
+// passwords never reach a log.
 import { quote } from 'zx';
+import { scrubUrls } from '../pillar/credentials.ts';
 export type LogLevel = 'quiet' | 'info' | 'verbose';
 
 export type Write = (text: string) => void;
@@ -73,7 +75,7 @@ export class Logger {
   }
 
   mask(text: string): string {
-    let masked = text;
+    let masked = scrubUrls(text);
     for (const secret of this.#secrets.ordered) {
       if (masked.includes(secret)) masked = masked.split(secret).join(MASK);
     }
