@@ -9,7 +9,7 @@
 // the runs go on, are free of every form of each secret (test/helpers/secret-forms.ts).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,8 +50,6 @@ const INPUTS = new Set(['secrets.json', 'unreachable.json', '.env']);
 interface Fixture {
   project: BuildProject;
   env: NodeJS.ProcessEnv;
-  emulator: GitHubEmulator;
-  mirror: Server;
   /** Authorization headers the http mirror received. */
   authorizations: string[];
   /** Every command line seen in /proc while the runs went on. */
@@ -152,7 +150,7 @@ async function setUp(): Promise<Fixture> {
   const argv = new Set<string>();
   const stopSampling = sampleCommandLines(argv);
   teardowns.push(stopSampling);
-  return { project, env, emulator, mirror, authorizations, argv, wrapperLog, stopSampling };
+  return { project, env, authorizations, argv, wrapperLog, stopSampling };
 }
 
 test.before(async () => {
