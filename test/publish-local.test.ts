@@ -114,7 +114,8 @@ test('nothing packaged: a clear error naming the manifest and the task to run', 
   const project = await localProject(t);
   await writeFile(join(project.release.dir, 'manifest.json'), '{"schema": 1, "binaries": {}, "files": ["../../etc/passwd"]}');
   const unsafe = await project.run();
-  t.regex(unsafe.error?.message ?? '', /manifest\.json: "files" must hold plain file names of the release directory, got "\.\.\/\.\.\/etc\/passwd"/);
+  t.regex(unsafe.error?.message ?? '', /manifest\.json is not a manifest corpus-kit wrote \(1 problem\):\n {2}- files\.0: expected file name in the release folder \(no \/ or \.\.\), got "\.\.\/\.\.\/etc\/passwd"/);
+  await t.throwsAsync(stat(project.target), { code: 'ENOENT' });
   const { rm } = await import('node:fs/promises');
   await rm(join(project.release.dir, 'manifest.json'));
   const missing = await project.run();
