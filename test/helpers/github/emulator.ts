@@ -151,9 +151,9 @@ export class GitHubEmulator {
     return this.#hosts;
   }
 
-  /** Where the answers say uploads go from now on (upload_url): a hostile or misconfigured server. */
-  setUploadRoot(root: string): void {
-    this.#hosts = { ...this.#hosts, uploads: root };
+  /** Where the answers point from now on (upload_url; web: page links, download urls): a hostile or misconfigured server. */
+  setHost(kind: 'uploads' | 'web', root: string): void {
+    this.#hosts = { ...this.#hosts, [kind]: root };
   }
 
   async stop(): Promise<void> {
