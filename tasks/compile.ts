@@ -12,7 +12,7 @@ import { releaseBinaries, selectedBinaries, type SelectedBinary } from '../lib/b
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { copyOut, ensureVolume, lastLines, startAttached, volumePrefix, withContainer, withTreeVolume, withTreeVolumes, type Image } from '../lib/container.ts';
-import { compileArgs, downloadArgs, fileProxies, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, OUT_DIR, planBuild, type GoBuild } from '../lib/gobuild.ts';
+import { compileArgs, downloadArgs, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, OUT_DIR, planBuild, withDownloadInputs, type GoBuild } from '../lib/gobuild.ts';
 import { hashFile } from '../lib/hash.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { CORES, mapLimit, settledValues } from '../lib/pool.ts';
@@ -50,11 +50,10 @@ async function moduleCache(ctx: Context, plan: GoBuild, image: Image, tree: stri
   const volume = modCacheVolume(volumePrefix(ctx), plan.goSum);
   await ensureVolume(ctx, volume, image.ref, GOMODCACHE_DIR);
   if (!plan.goSum) return volume;
-  const { dirs, goproxy } = fileProxies(ctx.env);
   const progress = startProgress(ctx.log, `[${plan.binary}] go mod download`);
-  const out = await withTreeVolumes(ctx, image.ref, dirs, (proxies) =>
-    withContainer(ctx, downloadArgs(ctx, plan, image.ref, { tree, modcache: volume, proxies }), (id) => startAttached(ctx, id), { GOPROXY: goproxy }),
-  );
+  const out = await withDownloadInputs(ctx, ({ dirs, env }) => withTreeVolumes(ctx, image.ref, dirs, (inputs) =>
+    withContainer(ctx, downloadArgs(ctx, plan, image.ref, { tree, modcache: volume, inputs }, env), (id) => startAttached(ctx, id), env),
+  ));
   if (out.exitCode !== 0) {
     progress.fail(`exit ${out.exitCode}`);
     throw new UserError(`[${plan.binary}] go mod download failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 15)}`);
