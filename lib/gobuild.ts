@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { SourceArtifact } from './artifacts.ts';
 import { expand, type SelectedBinary } from './binaries.ts';
-import { envArgs, userArgs, volumeMount } from './container.ts';
+import { envArgs, startAttached, userArgs, volumeMount, withContainer } from './container.ts';
 import type { Context } from './context.ts';
 import { UserError } from './errors.ts';
 
@@ -36,6 +36,8 @@ export interface GoBuild {
   env: Record<string, string>;
   /** sha256 of go.sum (module layout with dependencies): names the module cache. */
   goSum?: string;
+  /** go.mod's `go` directive (module layouts): the oldest Go that may build it. */
+  goDirective?: string;
   /** Content address of the output: commit, builder image, every build setting. */
   key: string;
 }
@@ -91,12 +93,15 @@ export async function planBuild(binary: SelectedBinary, source: SourceArtifact, 
   if (!existsSync(hostDir)) throw new UserError(`${where}.dir: "${dir}" does not exist in ${binary.name}@${source.ref}`);
   let layout: Layout;
   let goSum: string | undefined;
+  let goDirective: string | undefined;
   if (build.gopath) layout = 'gopath';
   else if (!existsSync(join(hostDir, 'go.mod'))) {
     throw new UserError(`${where}: no go.mod in "${dir}" of ${binary.name}@${source.ref}; for a project in the legacy GOPATH layout set ${where}.gopath to its import path`);
-  } else if (existsSync(join(hostDir, 'vendor', 'modules.txt'))) layout = 'vendor';
-  else {
-    layout = 'module';
+  } else {
+    goDirective = (await readFile(join(hostDir, 'go.mod'), 'utf8')).match(/^go\s+(\d+(?:\.\d+)*)\s*$/m)?.[1];
+    layout = existsSync(join(hostDir, 'vendor', 'modules.txt')) ? 'vendor' : 'module';
+  }
+  if (layout === 'module') {
     const sum = await readFile(join(hostDir, 'go.sum')).catch(() => undefined);
     goSum = sum && createHash('sha256').update(sum).digest('hex');
   }
@@ -107,7 +112,27 @@ export async function planBuild(binary: SelectedBinary, source: SourceArtifact, 
   const key = createHash('sha256')
     .update(JSON.stringify({ format: BUILD_FORMAT, commit: source.commit, builderId, layout, srcMount, dir, args, env, goSum: goSum ?? null }))
     .digest('hex');
-  return { binary: binary.name, layout, srcMount, workdir: posix.join(srcMount, dir), args, env, goSum, key };
+  return { binary: binary.name, layout, srcMount, workdir: posix.join(srcMount, dir), args, env, goSum, goDirective, key };
+}
+
+/** "1.23.0" < "1.24": Go versions compared part by part. */
+function olderGo(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < Math.max(x!.length, y!.length); i++) if ((x![i] ?? 0) !== (y![i] ?? 0)) return (x![i] ?? 0) < (y![i] ?? 0);
+  return false;
+}
+
+/**
+ * After a failed download or compile: when go.mod asks for a newer Go than the
+ * builder has, that is the cause, said plainly (an old Go reports only that it
+ * cannot parse the directive). Asked only on failure, so a build pays nothing.
+ */
+export async function newerGoNeeded(ctx: Context, plan: GoBuild, image: string): Promise<string | undefined> {
+  if (!plan.goDirective) return undefined;
+  const out = await withContainer(ctx, ['--network', 'none', image, 'go', 'env', 'GOVERSION'], (id) => startAttached(ctx, id));
+  const builderGo = out.stdout.trim().match(/^go(\d+(?:\.\d+)*)/)?.[1];
+  if (!builderGo || !olderGo(builderGo, plan.goDirective)) return undefined;
+  return `[${plan.binary}] go.mod asks for go ${plan.goDirective}, but the builder ${image} has go ${builderGo}: set binaries.${plan.binary}.build.builder to one with Go >= ${plan.goDirective} (the recipe golang-trixie has Go 1.24)`;
 }
 
 /** `create` arguments of the offline compile: no network, source read-only, only Go's build cache writable besides the container's own /tmp. */

@@ -64,3 +64,12 @@ test('a sub-module with go 1.23 downloads through an HTTPS proxy trusted via SSL
   const mode = execFileSync('docker', ['run', '--rm', '--network', 'none', '--mount', `type=volume,source=${volume},target=/m`, builder, 'stat', '-c', '%A', '/m/example.com/greet@v1.0.0'], { encoding: 'utf8' }).trim();
   t.is(mode, 'drwxr-xr-x');
 });
+
+test('a go directive newer than the builder\'s Go fails with both versions, the builder and the key to change', async (t) => {
+  const project = await buildProject(t, { names: ['submod'] });
+  project.binaries.submod!.build.builder = { recipe: 'golang-bookworm' };
+  await project.save();
+  const r = await project.run('compile');
+  t.regex(r.error?.message ?? '', /^\[submod\] go\.mod asks for go 1\.23\.0, but the builder corpus-kit-recipe\/golang-bookworm:[0-9a-f]+ has go 1\.19(\.\d+)?: set binaries\.submod\.build\.builder to one with Go >= 1\.23\.0/, r.err);
+  t.false(r.err.includes('go build v1.0.0'), 'compiled although the download had failed');
+});
