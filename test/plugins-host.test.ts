@@ -104,7 +104,7 @@ test('every plugin option problem is reported at once, each with the file it cam
   const loaded = await loadPillar({ cwd: dir, files: [file], env: {} });
   const probe = pluginFactory({ name: 'probe', options: PROBE_OPTIONS, setup() {} });
   const other = pluginFactory({ name: 'other', options: PROBE_OPTIONS, setup() {} });
-  const error = await t.throwsAsync(setupPlugins(fromCode(probe(), other({ port: 0 })), loaded.pillar, [], loaded.originOf));
+  const error = await t.throwsAsync(setupPlugins(fromCode(probe(), other({ port: 0 })), loaded.pillar, [], { originOf: loaded.originOf }));
   t.is(error!.message, [
     'invalid plugin options (4 problems):',
     `  - plugins_config.probe.prt (from ${file}): expected no such key, got unknown key "prt"; did you mean "port"?; an option of plugin "probe"`,
