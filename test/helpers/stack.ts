@@ -94,6 +94,7 @@ export async function stackProject(extra: object = {}): Promise<StackProject> {
   await mkdir(emptyConfig);
   const certs = `/etc/docker/certs.d/${registry}`;
   const images: string[] = [];
+  let imported = 0;
   const project: StackProject = {
     dir,
     data,
@@ -106,7 +107,7 @@ export async function stackProject(extra: object = {}): Promise<StackProject> {
     anonymousDocker: (args) => exec('docker', args, { env: { DOCKER_CONFIG: emptyConfig } }),
     adminPassword: async () => (await readFile(join(data, 'secrets', 'users.admin.password'), 'utf8')).trim(),
     async importImage(name) {
-      const work = join(dir, `image-${images.length}`);
+      const work = join(dir, `image-${imported++}`);
       await mkdir(work);
       await writeFile(join(work, 'content.txt'), `${name} ${Math.random()}\n`);
       const tarball = `${work}.tar`;
@@ -114,8 +115,8 @@ export async function stackProject(extra: object = {}): Promise<StackProject> {
       if (tar.code !== 0) throw new Error(tar.stderr);
       const reference = `${registry}/${name}`;
       images.push(reference);
-      const imported = await exec('docker', ['import', tarball, reference]);
-      if (imported.code !== 0) throw new Error(`docker import: ${imported.stderr}`);
+      const made = await exec('docker', ['import', tarball, reference]);
+      if (made.code !== 0) throw new Error(`docker import: ${made.stderr}`);
       return reference;
     },
     supervisorPid() {
