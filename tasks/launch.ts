@@ -11,12 +11,21 @@ import { alive, livePid, type ProcessStatus, type Supervisor } from '../lib/supe
 import { circus } from '../lib/supervisor-circus.ts';
 import { supervisord } from '../lib/supervisor-supervisord.ts';
 import { programViews } from '../plugins/render/programs.ts';
-import type { Stack } from '../plugins/stack.ts';
+import { freezeStack, type Stack } from '../plugins/stack.ts';
 import { processChecks, serviceChecks, type Check } from './launch-health.ts';
 
 /** How long `up` waits for a healthy stack. */
 export const HEALTH_TIMEOUT_MS = 90_000;
 const LOG_LINES = 20;
+
+/**
+ * The stack's processes and paths without reading any secret: enough to find
+ * and stop the supervisor, so that `down` works even when a password's
+ * environment variable is not set in this shell.
+ */
+export function stackWithoutSecrets(ctx: Context): Stack {
+  return freezeStack(ctx.pillar, ctx.plugins, { secrets: { users: {}, redisPassword: '', httpSecret: '' }, authorizedKeys: [] });
+}
 
 export function supervisorOf(stack: Stack): Supervisor {
   const { etc, run, log } = stack.paths;
@@ -170,6 +179,7 @@ export function summary(ctx: Context, stack: Stack, supervisor: Supervisor, pid:
     `  auth: ${auth}`,
     `  users: ${passwordSources(ctx).join('; ')}`,
     ...(routes.length > 0 ? [`  routes: ${routes.join('; ')}`] : []),
+    ...(stack.processes.some((p) => p.value.name === 'sshd') ? [`  sshd: ${pillar.sshd.host}:${pillar.sshd.port}, ${stack.authorizedKeys.length} authorized key(s) from ${join(stack.paths.ssh, 'authorized_keys.d')}/`] : []),
     `  TLS: ${stack.tls.certificate}`,
     `  logs: ${stack.paths.log}/`,
   ].join('\n');

@@ -40,6 +40,8 @@ export interface StackProject {
   registry: string;
   env: NodeJS.ProcessEnv;
   gulp(args: string[], env?: NodeJS.ProcessEnv): Promise<GulpRun>;
+  /** `gulp up ARGS` in a private /run (see isolatedArgv); resolves when it exits. */
+  up(args?: string[]): Promise<GulpRun>;
   /** Rewrites the pillar with these keys over the base. */
   setPillar(extra: object): Promise<void>;
   /** docker with this project's config dir (its logins). */
@@ -102,6 +104,16 @@ export async function stackProject(extra: object = {}): Promise<StackProject> {
     registry,
     env,
     gulp: (args, more = {}) => runGulp(dir, args, { ...env, ...more }),
+    up: (args = []) => new Promise((resolve, reject) => {
+      const child = spawnIsolatedUp(project, args);
+      let stdout = '';
+      let stderr = '';
+      let all = '';
+      child.stdout!.on('data', (chunk: Buffer) => ((stdout += chunk), (all += chunk)));
+      child.stderr!.on('data', (chunk: Buffer) => ((stderr += chunk), (all += chunk)));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr, all }));
+    }),
     setPillar,
     docker: (args, input) => exec('docker', args, { env: { DOCKER_CONFIG: dockerConfig }, input }),
     anonymousDocker: (args) => exec('docker', args, { env: { DOCKER_CONFIG: emptyConfig } }),
@@ -196,16 +208,25 @@ export async function statusJson(project: StackProject): Promise<{ run: GulpRun;
 }
 
 /**
- * Starts `gulp up` in the foreground; resolves once it printed that the stack
- * is healthy. Node gets tsx itself and gulp-cli is told not to re-spawn, so the
- * child is the process running `up` (the one a signal must reach).
+ * `gulp up` in its own mount namespace with a private, empty /run: the stack's
+ * cron takes cron's machine-wide lock (/run/crond.pid), which the host's own
+ * cron, or another test's stack, may hold. Everything else is shared: network,
+ * pids, the data_root. Node gets tsx itself and gulp-cli is told not to
+ * re-spawn, so the process is the one running `up` (the one a signal must
+ * reach: unshare and sh exec into it).
  */
-export function foregroundUp(project: StackProject): Promise<{ child: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import=tsx', join(REPO_ROOT, 'node_modules/gulp/bin/gulp.js'), '--no-respawning', '--cwd', project.dir, 'up'], {
+function spawnIsolatedUp(project: StackProject, args: readonly string[]): ReturnType<typeof spawn> {
+  const setup = 'mount -t tmpfs -o mode=0755 corpus-test-run /run && mkdir -m 0755 /run/sshd && exec "$@"';
+  return spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', setup, 'sh', process.execPath, '--import=tsx', join(REPO_ROOT, 'node_modules/gulp/bin/gulp.js'), '--no-respawning', '--cwd', project.dir, 'up', ...args], {
     cwd: project.dir,
     env: { ...process.env, ...project.env, CI: 'true', FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Starts `gulp up` in the foreground (isolated); resolves once it printed that the stack is healthy. */
+export function foregroundUp(project: StackProject): Promise<{ child: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null> }> {
+  const child = spawnIsolatedUp(project, []);
   let all = '';
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

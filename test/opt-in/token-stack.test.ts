@@ -28,7 +28,7 @@ test('token mode with docker_auth: admin pushes and pulls, readonly pulls but is
     binaries: { registry: { path: '/usr/bin/docker-registry' }, auth_server: { path: AUTH_SERVER } },
   });
   t.is((await p.gulp(['ca'])).code, 0);
-  const up = await p.gulp(['up', '--detach']);
+  const up = await p.up(['--detach']);
   t.is(up.code, 0, up.all);
   t.regex(up.stdout, /auth: token \(docker_auth/);
   await trustCa(p);
