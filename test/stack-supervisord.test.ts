@@ -173,15 +173,19 @@ test.serial('a second up while running says so and starts nothing; reconfigure w
 
   const newEcho = await freePort();
   reconfigured = { users: USERS, acl: ACL, plugins_config: { echo: { port: newEcho } } };
-  await project.setPillar(reconfigured);
-  const reconfigure = await project.up(['--detach']);
-  outputs.push(reconfigure.all);
-  t.is(reconfigure.code, 0, reconfigure.all);
-  t.regex(reconfigure.all, /supervisord update: echo restarted/);
-  t.regex(reconfigure.all, /nginx reloaded/);
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  running = false;
-  await Promise.all([readLoop, pushLoop]);
+  try {
+    await project.setPillar(reconfigured);
+    const reconfigure = await project.up(['--detach']);
+    outputs.push(reconfigure.all);
+    t.is(reconfigure.code, 0, reconfigure.all);
+    t.regex(reconfigure.all, /supervisord update: echo restarted/);
+    t.regex(reconfigure.all, /nginx reloaded/);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  } finally {
+    // The loops end whatever happened above.
+    running = false;
+    await Promise.all([readLoop, pushLoop]);
+  }
   t.deepEqual(failures, [], `${failures.length} of ${requests} requests failed`);
   t.true(requests > 5);
 
