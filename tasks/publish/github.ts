@@ -159,7 +159,7 @@ export class GitHubPublisher implements Publisher {
     const progress = startProgressGroup(log);
     // Every upload runs to its end: one failing leaves the others' verified assets in place.
     const settled = await mapLimit<FileDecision, Asset>(decision.files, this.#options.concurrency, async (d) => (d.action === 'skip' ? d.existing! : this.#place(release, d, progress)));
-    settledValues(settled).forEach((asset, i) => placed.set(decision.files[i]!.file, { asset, action: decision.files[i]!.action }));
+    settledValues(settled, (errors) => new UserError(errors.map((e) => e.message).join('\n'), { cause: errors[0] })).forEach((asset, i) => placed.set(decision.files[i]!.file, { asset, action: decision.files[i]!.action }));
     const files = [...placed.keys()];
     await this.#verifyRelease(release, files);
     if (release.draft) {
