@@ -105,7 +105,8 @@ export class LocalPublisher implements Publisher {
       if (dirname(points) !== this.#versions || !VERSION.test(basename(points))) {
         throw new UserError(`${this.#dir} is a symlink to ${points}, which corpus-kit did not create; remove the link (or set publish.local.dir to another folder)`);
       }
-      decision.current = points;
+      // A link to a version gone (removed by hand) shows nothing: the next version replaces it.
+      if (stored.includes(basename(points))) decision.current = points;
     } else if (target?.isDirectory()) {
       decision.current = this.#dir;
       decision.unversioned = true;
