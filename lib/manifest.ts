@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { formatProblem } from '../pillar/problems.ts';
-import { ProcessName, strictObject, typedRecord } from '../pillar/types.ts';
+import { GitRef, ProcessName, strictObject, typedRecord } from '../pillar/types.ts';
 import { validate } from '../pillar/validate.ts';
 import { UserError } from './errors.ts';
 
@@ -58,7 +58,7 @@ const hex = (digits: number, title: string) => Type.String({ pattern: `^[0-9a-f]
 
 const ManifestBinarySchema = strictObject({
   version: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*$', title: 'version (letters, digits, . _ + -)' }),
-  ref: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+/-]*$', title: 'git tag or commit' }),
+  ref: GitRef,
   commit: Type.String({ pattern: '^[0-9a-f]{40}(?:[0-9a-f]{24})?$', title: 'git commit id (40 or 64 hex digits)' }),
   builder_image_id: Type.String({ pattern: '^(?:sha256:)?[0-9a-f]{64}$', title: 'image id (sha256:<64 hex digits>)' }),
   file: FileName,
