@@ -6,7 +6,10 @@
 // good copy of each file. Leftovers of a crashed run (temporary names, assets
 // stuck in the `starter` state) are deleted first, but only once they are older
 // than a grace period: no lock spans machines, and a fresh one may be another
-// run's upload in progress.
+// run's upload in progress. One decision (#decide) serves the dry run, which
+// stops there, and the real run, which carries it out (#apply); the whole
+// release is checked again before the draft is published. The token only goes
+// to the API's origin and its upload origin (checkTokenDestination).
 import { randomBytes } from 'node:crypto';
 import type { Octokit } from '@octokit/rest';
 import { UserError } from '../../lib/errors.ts';
