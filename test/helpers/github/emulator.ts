@@ -270,7 +270,9 @@ export class GitHubEmulator {
         await sleep(effect.delayMs);
         // A client that gave up meanwhile (a socket timeout) gets nothing done for it: a real
         // server creates the asset on arrival, not after the client left, when the retry may be done.
-        if (req.socket.destroyed) return;
+        // Timers run before I/O: on a busy machine the client's close may be waiting behind this wake-up.
+        for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+        if (req.socket.destroyed || req.socket.readableEnded) return;
         if (!effect.bytesPerSecond) effect = undefined;
       }
       if (effect?.type === 'status') return send(res, effect.status, effect.body, effect.headers);
