@@ -113,11 +113,11 @@ export class Logger {
   }
 
   warn(message: string): void {
-    this.#line(`warning: ${message}`);
+    this.#line(message, 'warning: ');
   }
 
   error(message: string): void {
-    this.#line(`error: ${message}`);
+    this.#line(message, 'error: ');
   }
 
   debug(message: string): void {
@@ -134,8 +134,9 @@ export class Logger {
     this.#out(this.mask(text.endsWith('\n') ? text : `${text}\n`));
   }
 
-  #line(message: string): void {
+  /** `label` ("warning: ") goes before the prefix: "warning: [registry] ...", as a line without a prefix reads. */
+  #line(message: string, label = ''): void {
     const lines = message.split('\n').map((line) => `${this.#prefix}${line}`);
-    this.#err(this.mask(`${lines.join('\n')}\n`));
+    this.#err(this.mask(`${label}${lines.join('\n')}\n`));
   }
 }

@@ -55,7 +55,7 @@ export class LocalPublisher implements Publisher {
     // Beside the target, not in it: the target holds only release files.
     const lock = join(dirname(this.#dir), `.${basename(this.#dir)}.corpus-kit-lock`);
     await mkdir(dirname(lock), { recursive: true });
-    return withLock(lock, () => this.#publishLocked(files), () => this.#log.info(`publish: waiting for another publish into ${this.#dir} (lock ${lock})`));
+    return withLock(lock, () => this.#publishLocked(files), { what: 'publish', timeoutMs: 600_000, onWait: (holder) => this.#log.info(holder) });
   }
 
   async #publishLocked(files: readonly PublishFile[]): Promise<Outcome[]> {
