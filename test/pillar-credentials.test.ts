@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
+import { createContext } from '../lib/context.ts';
 import { Logger } from '../lib/logger.ts';
 import { scrubUrls, urlCredentials, withoutCredentials } from '../pillar/credentials.ts';
 import { createTasks } from '../tasks/index.ts';
@@ -106,4 +107,15 @@ test('git is never given the password of an ssh:// remote, nor of one the URL pa
     t.false(argv.includes(secret), argv);
     t.false(all.includes(secret), all);
   }
+});
+
+test('credentials in a proxy URL of the environment (GOPROXY, HTTPS_PROXY) are masked wherever they show, URL or not', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'p.yml');
+  await writeFile(file, `data_root: ${join(dir, 'data')}\n`);
+  let all = '';
+  const env = { GOPROXY: 'https://goproxy-user:goproxy-Pa55word@proxy.example.com,direct', HTTPS_PROXY: 'http://px:https-proxy-Pa55word@127.0.0.1:3128' };
+  const ctx = await createContext({ cwd: dir, argv: ['--pillar', file], env, logger: { out: (s) => (all += s), err: (s) => (all += s) } });
+  ctx.log.info('go: password goproxy-Pa55word rejected; proxy said https-proxy-Pa55word');
+  t.is(all, 'go: password *** rejected; proxy said ***\n');
 });
