@@ -205,7 +205,7 @@ for (const verbose of [false, true]) {
     }
     // The runs did what their failure paths need: the mirror was asked with credentials, compile reached the compiler.
     const byRun = new Map(results.map(({ run, result }) => [run, result.all]));
-    t.regex(byRun.get(`secrets:echo --pillar secrets.json${verbose ? ' --verbose' : ''}`)!, /echoed 6 secrets/);
+    t.regex(byRun.get(`secrets:echo --pillar secrets.json${verbose ? ' --verbose' : ''}`)!, /echoed 8 secrets/); // users a-d, admin, readonly, redis.password, registry.http_secret
     const compile = byRun.get(`compile --pillar secrets.json${verbose ? ' --verbose' : ''}`)!;
     t.regex(compile, /\[broken\] go build .*: FAILED: exit 2/, compile);
     t.true(fixture!.authorizations.some((header) => header.startsWith('Basic ')), fixture!.authorizations.join('\n'));
