@@ -100,6 +100,7 @@ async function loadContext(cwd: string, options: ContextOptions, flags: Flags, e
     ],
     pillar,
     options.reservedTasks ?? [],
+    secrets,
   );
   const cache = env.CORPUS_KIT_CACHE ? resolve(cwd, env.CORPUS_KIT_CACHE) : join(cwd, '.cache');
   return {

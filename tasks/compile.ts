@@ -13,7 +13,7 @@ import { binaryLog, nothingSelected, selection, selectOnce, type SelectedBinary 
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { copyOut, ensureVolume, lastLines, startAttached, volumePrefix, withContainer, withTreeVolume, withTreeVolumes, type Image } from '../lib/container.ts';
-import { compileArgs, downloadArgs, fileProxies, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, OUT_DIR, planBuild, type GoBuild } from '../lib/gobuild.ts';
+import { compileArgs, downloadArgs, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, newerGoNeeded, OUT_DIR, planBuild, withDownloadInputs, type GoBuild } from '../lib/gobuild.ts';
 import { hashFile } from '../lib/hash.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { CORES, mapLimit, settledValues } from '../lib/pool.ts';
@@ -47,14 +47,13 @@ async function moduleCache(ctx: Context, plan: GoBuild, image: Image, tree: stri
   const volume = modCacheVolume(volumePrefix(ctx), plan.goSum);
   await ensureVolume(ctx, volume, image.ref, GOMODCACHE_DIR);
   if (!plan.goSum) return volume;
-  const { dirs, goproxy } = fileProxies(ctx.env);
   const progress = startProgress(binaryLog(ctx, plan.binary), 'go mod download');
-  const out = await withTreeVolumes(ctx, image.ref, dirs, (proxies) =>
-    withContainer(ctx, downloadArgs(ctx, plan, image.ref, { tree, modcache: volume, proxies }), (id) => startAttached(ctx, id), { GOPROXY: goproxy }),
-  );
+  const out = await withDownloadInputs(ctx, ({ dirs, env }) => withTreeVolumes(ctx, image.ref, dirs, (inputs) =>
+    withContainer(ctx, downloadArgs(ctx, plan, image.ref, { tree, modcache: volume, inputs }, env), (id) => startAttached(ctx, id), env),
+  ));
   if (out.exitCode !== 0) {
     progress.fail(`exit ${out.exitCode}`);
-    throw new UserError(`[${plan.binary}] go mod download failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 15)}`);
+    throw new UserError((await newerGoNeeded(ctx, plan, image.ref)) ?? `[${plan.binary}] go mod download failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 15)}`);
   }
   progress.end(`modules in volume ${volume}`);
   return volume;
@@ -100,7 +99,7 @@ async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, sou
         const out = await startAttached(ctx, id);
         if (out.exitCode !== 0) {
           progress.fail(`exit ${out.exitCode}`);
-          throw new UserError(`[${plan.binary}] go build of ${source.ref} (${source.commit}) failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 20)}`);
+          throw new UserError((await newerGoNeeded(ctx, plan, image.ref)) ?? `[${plan.binary}] go build of ${source.ref} (${source.commit}) failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 20)}`);
         }
         await copyOut(ctx, id, OUT_DIR, partial);
       });

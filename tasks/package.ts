@@ -12,7 +12,7 @@ import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { hashFile, type FileDigest } from '../lib/hash.ts';
 import type { Logger } from '../lib/logger.ts';
-import { MANIFEST_FILE, readManifest, sumLine, SUMS_FILE, type Manifest, type ManifestBinary } from '../lib/manifest.ts';
+import { MANIFEST_FILE, readManifest, releaseFileNames, sumLine, SUMS_FILE, type Manifest, type ManifestBinary } from '../lib/manifest.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { startProgress } from '../lib/progress.ts';
 import { CORES, mapLimit, settledValues } from '../lib/pool.ts';
@@ -136,7 +136,7 @@ async function packageRelease(ctx: Context, log: Logger, staging: string): Promi
   const binaries: Record<string, ManifestBinary> = Object.fromEntries(packaged.map((p) => [p.name, p.entry]));
   const entries = Object.values(binaries).sort((a, b) => (a.file < b.file ? -1 : 1));
   await writeFile(join(staging, SUMS_FILE), entries.map((e) => sumLine(e.sha256, e.file)).join(''));
-  const files = [...entries.flatMap((e) => [e.file, `${e.file}.md5`, `${e.file}.sha256`]), SUMS_FILE, MANIFEST_FILE].sort();
+  const files = releaseFileNames(entries);
   const manifest: Manifest = { schema: 1, binaries, files };
   await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   // Every binary of the release, carried over by --only or not: publish sends the whole release.
