@@ -10,6 +10,7 @@ import { didYouMean } from '../lib/suggest.ts';
 import { deepMerge, isMapping, type Tree } from '../pillar/merge.ts';
 import { formatProblem } from '../pillar/problems.ts';
 import type { Pillar } from '../pillar/schema.ts';
+import type { Secrets } from '../pillar/secrets.ts';
 import { SafeText } from '../pillar/types.ts';
 import { validate } from '../pillar/validate.ts';
 import {
@@ -143,7 +144,12 @@ export async function importPlugins(specifiers: readonly string[], cwd: string):
 }
 
 /** Runs each plugin's setup in dependency order and collects what it registers. */
-export async function setupPlugins(sources: readonly PluginSource[], pillar: Pillar, reservedTasks: Iterable<string>): Promise<PluginRegistry> {
+export async function setupPlugins(
+  sources: readonly PluginSource[],
+  pillar: Pillar,
+  reservedTasks: Iterable<string>,
+  secrets?: Pick<Secrets, 'addTree'>,
+): Promise<PluginRegistry> {
   const ordered = orderPlugins(sources);
   const known = new Set(ordered.map((s) => s.plugin.name));
   for (const name of Object.keys(pillar.plugins_config)) {
@@ -162,6 +168,8 @@ export async function setupPlugins(sources: readonly PluginSource[], pillar: Pil
   for (const { plugin } of ordered) {
     const owner = plugin.name;
     const options = pluginOptions(plugin, pillar);
+    // Options its schema marks writeOnly are secrets: masked, and resolved by ctx.secrets.get.
+    if (plugin.options) await secrets?.addTree(plugin.options, options, `plugins_config.${owner}`);
     await plugin.setup(
       {
         pillar,
