@@ -4,14 +4,13 @@
 // release leave with it, and a failure leaves the previous release as it was.
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import type { Artifact, BinaryArtifact } from '../lib/artifacts.ts';
 import { writeFileAtomic } from '../lib/atomic.ts';
 import { binaryLog, nothingSelected, selection, selectOnce } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { hashFile, type FileDigest } from '../lib/hash.ts';
-import { lockTimeoutMs, withLock } from '../lib/lock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { MANIFEST_FILE, readManifest, releaseFileNames, sumLine, SUMS_FILE, type Manifest, type ManifestBinary } from '../lib/manifest.ts';
 import type { Pipe } from '../lib/pipe.ts';
@@ -136,20 +135,14 @@ export const packagePipe: Pipe = {
   name: 'package',
   defaults(ctx) {
     selectOnce(ctx);
+    checkReleaseDir(ctx);
     if (!nothingSelected(ctx)) compressEarly(ctx);
   },
   skip: nothingSelected,
+  // The swap is not atomic, and this run's publish must send the release it packaged.
+  holds: (ctx) => ctx.paths.releaseLock,
   async run(ctx, log) {
-    checkReleaseDir(ctx);
-    const release = ctx.paths.release;
-    await mkdir(dirname(release), { recursive: true });
-    // One package run at a time per release directory: the swap is not atomic.
-    const lock = join(dirname(release), `.${basename(release)}.corpus-kit-lock`);
-    await withLock(lock, () => new OwnedDir(release, 'package.dir').replace((staging) => packageRelease(ctx, log, staging)), {
-      what: 'package',
-      timeoutMs: lockTimeoutMs(ctx.env, 900),
-      onWait: (holder) => log.info(holder),
-    });
+    await new OwnedDir(ctx.paths.release, 'package.dir').replace((staging) => packageRelease(ctx, log, staging));
   },
 };
 
