@@ -42,7 +42,7 @@ async function archive(ctx: Context, binary: BinaryArtifact, settings: XzSetting
   const placed = meta && (await place(cached, dest).catch(() => undefined));
   if (placed) {
     if (placed.sha256 === meta.sha256 && (await decompressedSha256(dest)) === binary.sha256) {
-      log.info(compressedEarly ? `${basename(dest)} was compressed while the other binaries compiled` : `cached ${basename(dest)}, not compressed again`);
+      log.info(compressedEarly ? `${basename(dest)} compressed as soon as it was compiled` : `cached ${basename(dest)}, not compressed again`);
       return placed;
     }
     log.warn(`cached archive ${cached} does not hold this binary (sha256 ${binary.sha256.slice(0, 16)}); compressing again`);
