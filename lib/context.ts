@@ -89,7 +89,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
 }
 
 async function loadContext(cwd: string, options: ContextOptions, flags: Flags, env: NodeJS.ProcessEnv, log: Logger): Promise<Context> {
-  const { pillar, sources } = await loadPillar({ cwd, files: flags.pillar, env, overrides: options.pillar });
+  const { pillar, sources, originOf } = await loadPillar({ cwd, files: flags.pillar, env, overrides: options.pillar });
   const secrets = new Secrets(pillar, env, log);
   await secrets.registerKnown();
   const plugins = await setupPlugins(
@@ -100,7 +100,7 @@ async function loadContext(cwd: string, options: ContextOptions, flags: Flags, e
     ],
     pillar,
     options.reservedTasks ?? [],
-    secrets,
+    { secrets, originOf },
   );
   const cache = env.CORPUS_KIT_CACHE ? resolve(cwd, env.CORPUS_KIT_CACHE) : join(cwd, '.cache');
   return {

@@ -12,6 +12,8 @@ export interface Flags {
   quiet: boolean;
   /** Accept a tag that now resolves to another commit than corpus.lock.json says. */
   repin: boolean;
+  /** ca: start over (a new CA, server certificate and token key pair). */
+  force: boolean;
 }
 
 /** Flag help shown by `gulp --tasks`, per flag name. */
@@ -22,6 +24,7 @@ export const FLAG_HELP = {
   dryRun: '--dry-run: print the plan, change nothing',
   verbose: '--verbose: log every command (secrets masked)',
   repin: '--repin: accept tags that moved since corpus.lock.json was written',
+  force: '--force: start over (a new CA, server certificate and token key pair)',
 } as const;
 
 export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Flags {
@@ -38,6 +41,7 @@ export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Fla
       quiet: { type: 'boolean' },
       silent: { type: 'boolean' },
       repin: { type: 'boolean' },
+      force: { type: 'boolean' },
     },
   });
   const strings = (value: unknown): string[] =>
@@ -54,5 +58,6 @@ export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Fla
     verbose: values.verbose === true,
     quiet: values.quiet === true || values.silent === true,
     repin: values.repin === true,
+    force: values.force === true,
   };
 }

@@ -33,6 +33,8 @@ export interface LoadedPillar {
   pillar: Pillar;
   /** The files merged, in order (defaults first). */
   sources: string[];
+  /** The file (or override) a key path's value came from. */
+  originOf(path: string): string | undefined;
 }
 
 /** The files that make up the pillar for this run, in merge order. */
@@ -169,5 +171,5 @@ export async function loadPillar(input: PillarInput): Promise<LoadedPillar> {
     file: p.file ?? originOf(merged.origins, p.path),
   }));
   if (problems.length > 0) throw new PillarError(problems);
-  return { pillar: resolved.tree as Pillar, sources: merged.sources };
+  return { pillar: resolved.tree as Pillar, sources: merged.sources, originOf: (path) => originOf(merged.origins, path) };
 }

@@ -8,8 +8,10 @@ import { masked } from '../lib/errors.ts';
 import { Logger } from '../lib/logger.ts';
 import type { TaskSpec } from '../plugins/api.ts';
 import { buildTasks } from './build.ts';
+import { caTask } from './ca.ts';
 import { doctorTask } from './doctor.ts';
 import { pillarTasks } from './pillar.ts';
+import { renderTask } from './render.ts';
 import { flagHelp, type KitTask } from './task.ts';
 
 export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
@@ -17,7 +19,7 @@ export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
 export type GulpTask = (() => Promise<void>) & { displayName: string; description: string; flags: Record<string, string> };
 
 /** Every task of the kit, in the order `gulp --tasks` lists them. */
-export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, doctorTask];
+export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, caTask, renderTask, doctorTask];
 
 function gulpTask(name: string, description: string, flags: Record<string, string>, run: () => Promise<void>): GulpTask {
   return Object.assign(run, { displayName: name, description, flags });
