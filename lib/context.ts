@@ -26,7 +26,7 @@ export interface Paths {
   bin: string;
   /** package.dir: the packaged release files. */
   release: string;
-  /** Held by package and publish (lib/pipe.ts `holds`): one run at a time replaces or reads package.dir. */
+  /** Held by package to the end of its run (lib/pipe.ts `holds`): one run at a time replaces package.dir and publishes it. */
   releaseLock: string;
   lock: string;
 }
