@@ -31,8 +31,12 @@ export class OwnedDir {
   readonly journal: string;
   readonly #parent: string;
 
-  /** `what` names the setting, for messages ("package.dir"). */
-  constructor(readonly dir: string, readonly what: string) {
+  /**
+   * `what` names the setting, for messages ("package.dir"); `recognise` says
+   * whether a folder the journal does not name is still the kit's own output
+   * (one written before the journal existed).
+   */
+  constructor(readonly dir: string, readonly what: string, readonly recognise: (dir: string) => Promise<boolean> = async () => false) {
     this.#parent = dirname(dir);
     this.journal = join(this.#parent, `.${basename(dir)}.corpus-kit-journal`);
   }
@@ -52,7 +56,8 @@ export class OwnedDir {
   }
 
   #write(journal: Journal): Promise<void> {
-    return writeFileAtomic(this.journal, `${JSON.stringify(journal)}\n`);
+    // Under the caller's lock: one fixed partial name, so a killed run leaves nothing new behind.
+    return writeFileAtomic(this.journal, `${JSON.stringify(journal)}\n`, `${this.journal}.next`);
   }
 
   /** Finishes or rolls back a replacement a dead run left half done. */
@@ -89,7 +94,7 @@ export class OwnedDir {
     const entries = await readdir(this.dir).catch((error: NodeJS.ErrnoException) => {
       throw new UserError(`${this.what}: ${this.dir} is not a directory the kit can replace (${error.code ?? error.message})`);
     });
-    if (entries.length === 0) return;
+    if (entries.length === 0 || (await this.recognise(this.dir))) return;
     const some = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', ...' : '');
     throw new UserError(
       `${this.what}: ${this.dir} holds files corpus-kit did not write (${some}); it is replaced whole on every run, ` +
@@ -125,8 +130,9 @@ export class OwnedDir {
     await this.#write({ owned: journal.owned, pending: { ...journal.pending!, oldId } });
     if (oldId !== undefined) await rename(this.dir, old);
     await rename(staging, this.dir);
-    await this.#write({ owned: journal.pending!.stagingId });
+    // Until the journal says otherwise, a next run finishes this (removes the old directory) itself.
     if (oldId !== undefined) await rm(old, { recursive: true, force: true });
+    await this.#write({ owned: journal.pending!.stagingId });
     return result;
   }
 }
