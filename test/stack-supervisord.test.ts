@@ -27,7 +27,10 @@ const outputs: string[] = [];
 async function viaNginx(path: string, auth?: string): Promise<{ status: number; body: string }> {
   const ca = await readFile(join(project.data, 'ca', 'ca.crt'));
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: project.ports.https, path, ca, servername: 'localhost', headers: auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}, timeout: 10_000 }, (res) => {
+    // A connection per request (agent: false): a kept-alive idle connection that the
+    // server closes as the client reuses it is a client-side race (Go's client, as
+    // docker's, retries then; node's does not), not a request nginx dropped.
+    const req = request({ agent: false, host: '127.0.0.1', port: project.ports.https, path, ca, servername: 'localhost', headers: auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}, timeout: 10_000 }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode!, body }));
