@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(docker.io debootstrap git xz-utils curl ca-certificates nginx supervisor redis-server docker-registry apache2-utils)
+packages=(docker.io debootstrap git xz-utils curl ca-certificates nginx supervisor redis-server docker-registry apache2-utils openssh-server openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -14,6 +14,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# render validates sshd_config with sshd -t, which needs the privilege separation
+# directory the ssh service creates at boot.
+mkdir -p -m 0755 /run/sshd
 
 if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
   echo "setup: starting dockerd"
