@@ -4,8 +4,8 @@
 // Every problem of every file is collected before anything is reported.
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packageFile } from '../lib/package-root.ts';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { deepMerge, isMapping, originOf, type Tree } from './merge.ts';
 import { PillarError, joinPath, type Problem } from './problems.ts';
@@ -13,7 +13,7 @@ import { resolveReferences } from './references.ts';
 import { PillarSchema, type Pillar } from './schema.ts';
 import { isChoice, secretRoot, validate } from './validate.ts';
 
-export const DEFAULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'defaults.yml');
+export const DEFAULTS_FILE = packageFile('pillar', 'defaults.yml');
 /** Larger pillar files are refused: a pillar is configuration, not data. */
 export const MAX_PILLAR_BYTES = 1024 * 1024;
 /** Aliases beyond this count are refused (YAML "billion laughs"). */
