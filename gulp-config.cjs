@@ -19,11 +19,13 @@ function duration([seconds, nanoseconds]) {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** Progress and warnings gulp-cli would print on stdout, as log lines for stderr. */
+/** Progress, warnings and task errors as plain log lines on stderr (gulp-cli prints the first two on stdout). */
 const LOG_LINES = new Map([
   [tag('GULPFILE'), (data) => `Using gulpfile ${data.path}`],
   [tag('TASK_START'), (data) => `Starting '${data.task}'...`],
   [tag('TASK_STOP'), (data) => `Finished '${data.task}' after ${duration(data.duration)}`],
+  [tag('TASK_FAILURE'), (data) => `'${data.task}' errored after ${duration(data.duration)}`],
+  [tag('TASK_ERROR'), (data) => data.message],
   [tag('PRELOAD_FAILURE'), (data) => `Failed to preload external module: ${data.name}`],
   [tag('LOADER_FAILURE'), (data) => `Failed to load external module: ${data.name}`],
   [tag('PRELOAD_ERROR'), (data) => String(data.error)],

@@ -4,6 +4,7 @@
 // plugin cannot smuggle configuration syntax into a rendered file.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Context } from '../lib/context.ts';
+import type { FlagValues } from '../lib/flags.ts';
 import { AbsolutePath, EnvName, HostAddress, Port, ProcessName, RoutePrefix, SafeText, UnixName, strictObject, typedRecord } from '../pillar/types.ts';
 import type { Pillar } from '../pillar/schema.ts';
 
@@ -40,7 +41,8 @@ export type ProcessSpec = Static<typeof ProcessSpecSchema>;
 export type RouteSpec = Static<typeof RouteSpecSchema>;
 export type FileSpec = Static<typeof FileSpecSchema>;
 
-export type TaskRun = (ctx: Context) => Promise<void>;
+/** A plugin task's run: `flags` holds the flags it declared, parsed from the command line. */
+export type TaskRun = (ctx: Context, flags: FlagValues) => Promise<void>;
 
 export interface TaskSpec {
   name: string;
