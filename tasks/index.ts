@@ -23,6 +23,10 @@ import { flagHelp, taskFlagSpecs, type BareContext, type KitTask } from './task.
 export const kitTasks = [...pillarTasks, ...buildTasks, doctorTask, pluginsShowTask];
 
 export type KitTaskName = (typeof kitTasks)[number]['name'];
+// The names stay literal types only while every list above is inferred from
+// defineTask() calls; a `KitTask[]` annotation would widen them to string.
+const namesAreLiteral: string extends KitTaskName ? never : true = true;
+void namesAreLiteral;
 
 /** Every key optional, all the way down: the shape of a partial pillar. */
 export type DeepPartial<T> = T extends readonly (infer U)[] ? readonly DeepPartial<U>[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;

@@ -14,7 +14,7 @@ export interface BareContext {
   log: Logger;
 }
 
-interface TaskInfo<N extends string> {
+export interface TaskInfo<N extends string> {
   /** "name" or "group:action". */
   name: N;
   description: string;
