@@ -10,7 +10,6 @@ import { UserError, masked } from '../lib/errors.ts';
 import { flagsFromUsage, kitFlags, parseArgv, pillarFilesOf, type FlagSpecs, type FlagValues } from '../lib/flags.ts';
 import { Logger } from '../lib/logger.ts';
 import type { Tree } from '../pillar/merge.ts';
-import { PillarError, formatProblem } from '../pillar/problems.ts';
 import type { Pillar } from '../pillar/schema.ts';
 import type { Plugin, TaskSpec } from '../plugins/api.ts';
 import { buildTasks } from './build.ts';
@@ -99,12 +98,17 @@ async function pluginTasks(options: ContextOptions, pillarFiles: string[]): Prom
     return ctx.plugins.tasks;
   } catch (error) {
     const log = new Logger(options.logger);
-    const first = error instanceof PillarError && error.problems[0]
-      ? `${formatProblem(error.problems[0])}${error.problems.length > 1 ? ` (and ${error.problems.length - 1} more)` : ''}`
-      : (error as Error).message.split('\n')[0] ?? '';
-    log.warn(`plugin tasks are not listed: ${first}; run \`gulp pillar:check\` to see every problem`);
+    log.warn(`plugin tasks are not listed: ${firstProblem((error as Error).message)}; run \`gulp pillar:check\` to see every problem`);
     return [];
   }
+}
+
+/** The first problem of a "what:\n  - problem\n  - problem" message (a pillar's, a plugin's), or its first line. */
+function firstProblem(message: string): string {
+  const [head = '', ...rest] = message.split('\n');
+  const items = rest.filter((line) => line.startsWith('  - ')).map((line) => line.slice(4));
+  if (items.length === 0) return head;
+  return `${items[0]}${items.length > 1 ? ` (and ${items.length - 1} more)` : ''}`;
 }
 
 /** Checks what JavaScript callers may get wrong, each with a message saying what to write. */
