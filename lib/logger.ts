@@ -1,7 +1,7 @@
 // The one logger every step and every zx command goes through. Every line it
 // writes passes mask(), which replaces each registered secret (and its URL- and
 // base64-encoded forms) with ***, so tokens and passwords never reach a log.
-import { quote } from 'zx';
+import { quote } from 'zx/core';
 export type LogLevel = 'quiet' | 'info' | 'verbose';
 
 export type Write = (text: string) => void;

@@ -1,6 +1,6 @@
 // zx, wired to the masking logger: the command echo, stdout and stderr of every
 // command are masked line by line (a secret split across chunks is still caught).
-import { $, type LogEntry, type Shell, type Options } from 'zx';
+import { $, type LogEntry, type Shell, type Options } from 'zx/core';
 import type { Logger } from './logger.ts';
 
 export type { Shell };

@@ -1,0 +1,32 @@
+// The published build (npm run build, run by prepare): type declarations from
+// tsc into build/, and the library as one ES module bundle, build/index.js
+// (plus the chunks of what loads on demand, such as the GitHub publisher).
+// Start-up is mostly module loading: the kit's ~60 files and TypeBox's ~250
+// become a few, with TypeBox reduced to what the kit uses. Every other
+// dependency stays an import, installed beside the package.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+/** Bundled in: many small files, a few functions used. */
+const INLINED = ['@sinclair/typebox'];
+
+process.chdir(root);
+rmSync('build', { recursive: true, force: true });
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+await build({
+  entryPoints: ['index.ts'],
+  outdir: 'build',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  external: [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})].filter((name) => !INLINED.includes(name)),
+  legalComments: 'inline',
+  logLevel: 'warning',
+});
