@@ -15,6 +15,9 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 /** Bundled in: many small files, a few functions used. */
 const INLINED = ['@sinclair/typebox'];
 
+/** Their license texts head the bundle, as their licenses ask of copies. */
+const notices = INLINED.map((name) => `/*! ${name}:\n${readFileSync(join(root, 'node_modules', name, 'license'), 'utf8').trim().replaceAll('*/', '* /')}\n*/`);
+
 process.chdir(root);
 rmSync('build', { recursive: true, force: true });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
@@ -28,5 +31,6 @@ await build({
   target: 'node20.19',
   external: [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})].filter((name) => !INLINED.includes(name)),
   legalComments: 'inline',
+  banner: { js: notices.join('\n') },
   logLevel: 'warning',
 });
