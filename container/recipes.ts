@@ -13,7 +13,7 @@ import { envArgs, inspectImage, lastLines, withContainer, type Image } from '../
 import { GOCACHE_DIR, STD_WARM_UP } from '../lib/gobuild.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
-import { withLock } from '../lib/lock.ts';
+import { lockTimeoutMs, withLock } from '../lib/lock.ts';
 import { packageFile } from '../lib/package-root.ts';
 import { startProgress } from '../lib/progress.ts';
 
@@ -116,12 +116,14 @@ export async function recipeImage(ctx: Context, name: string): Promise<Image> {
   const recipe = await loadRecipe(name);
   const existing = await inspectImage(ctx, recipe.tag);
   if (existing) return existing;
-  const lock = join(tmpdir(), `corpus-kit-image-${recipe.tag.replace(/[^A-Za-z0-9.-]/g, '_')}.lock`);
-  return withLock(
-    lock,
-    async () => (await inspectImage(ctx, recipe.tag)) ?? (await buildRecipeImage(ctx, recipe)),
-    () => ctx.log.info(`image ${recipe.tag}: waiting for another run that builds it`),
-  );
+  // Per machine, not per project: every project here builds the same tag.
+  const lock = join(tmpdir(), `corpus-kit-image-${recipe.tag.replace(/[^A-Za-z0-9.-]/g, '_')}.flock`);
+  return withLock(lock, async () => (await inspectImage(ctx, recipe.tag)) ?? (await buildRecipeImage(ctx, recipe)), {
+    what: `image ${recipe.tag}`,
+    // A cold debootstrap of a builder takes minutes.
+    timeoutMs: lockTimeoutMs(ctx.env, 1800),
+    onWait: (holder) => ctx.log.info(`${holder} (it builds the image)`),
+  });
 }
 
 async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<Image> {

@@ -14,11 +14,14 @@ export interface SourceArtifact {
 export interface BinaryArtifact {
   kind: 'binary';
   binary: string;
+  /** The user's copy (dist/bin/<name>). */
   path: string;
+  /** The content-addressed compile output the copy came from: what package compresses, checked against `sha256`. */
+  stored: string;
   version: string;
   commit: string;
   builderImageId: string;
-  /** Of the binary at `path`, as compile verified it (package keys its xz cache on it). */
+  /** Of the binary, as compile verified it (package keys its xz cache on it). */
   sha256: string;
   size: number;
 }

@@ -11,6 +11,7 @@ import type { Plugin } from '../plugins/api.ts';
 import { builtinPlugins } from '../plugins/builtin/index.ts';
 import { importPlugins, setupPlugins, type PluginRegistry } from '../plugins/host.ts';
 import { ArtifactList } from './artifacts.ts';
+import type { Selection } from './binaries.ts';
 import { masked } from './errors.ts';
 import { parseFlags, type Flags } from './flags.ts';
 import { Logger, type LoggerOptions } from './logger.ts';
@@ -21,6 +22,8 @@ export interface Paths {
   /** Source cache, build cache, builder images state. */
   cache: string;
   dist: string;
+  /** dist/bin: the compiled binaries, for the user (package reads the compile cache). */
+  bin: string;
   /** package.dir: the packaged release files. */
   release: string;
   lock: string;
@@ -38,6 +41,8 @@ export interface Context {
   plugins: PluginRegistry;
   paths: Paths;
   artifacts: ArtifactList;
+  /** The binaries this run builds: set by the build steps' defaults. */
+  selection?: Selection;
   log: Logger;
   sh: Shell;
 }
@@ -79,7 +84,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
 }
 
 async function loadContext(cwd: string, options: ContextOptions, flags: Flags, env: NodeJS.ProcessEnv, log: Logger): Promise<Context> {
-  const { pillar, sources } = await loadPillar({ cwd, files: flags.pillar, env, code: options.pillar, codeFiles: options.pillarFiles });
+  const { pillar, sources, originOf } = await loadPillar({ cwd, files: flags.pillar, env, code: options.pillar, codeFiles: options.pillarFiles });
   const secrets = new Secrets(pillar, env, log);
   await secrets.registerKnown();
   const plugins = await setupPlugins(
@@ -90,6 +95,7 @@ async function loadContext(cwd: string, options: ContextOptions, flags: Flags, e
     ],
     pillar,
     options.reservedTasks ?? [],
+    { secrets, originOf },
   );
   const cache = env.CORPUS_KIT_CACHE ? resolve(cwd, env.CORPUS_KIT_CACHE) : join(cwd, '.cache');
   return {
@@ -100,7 +106,7 @@ async function loadContext(cwd: string, options: ContextOptions, flags: Flags, e
     pillarSources: sources,
     secrets,
     plugins,
-    paths: { root: cwd, cache, dist: join(cwd, 'dist'), release: resolve(cwd, pillar.package.dir), lock: join(cwd, 'corpus.lock.json') },
+    paths: { root: cwd, cache, dist: join(cwd, 'dist'), bin: join(cwd, 'dist', 'bin'), release: resolve(cwd, pillar.package.dir), lock: join(cwd, 'corpus.lock.json') },
     artifacts: new ArtifactList(),
     log,
     sh: createShell(log, { env, cwd }),

@@ -37,6 +37,8 @@ export interface Flags {
   quiet: boolean;
   /** Accept a tag that now resolves to another commit than corpus.lock.json says. */
   repin: boolean;
+  /** ca: start over (a new CA, server certificate and token key pair). */
+  force: boolean;
 }
 
 /** The kit's flags, keyed as tasks list them; `name` is the command-line spelling. */
@@ -49,6 +51,7 @@ export const KIT_FLAGS = {
   quiet: { name: 'quiet', help: 'log warnings and errors only' },
   repin: { name: 'repin', help: 'accept tags that moved since corpus.lock.json was written' },
   stdout: { name: 'stdout', help: 'print to stdout instead of writing the file' },
+  force: { name: 'force', help: 'start over (a new CA, server certificate and token key pair)' },
 } as const satisfies Record<string, FlagSpec & { name: string }>;
 
 export type FlagName = keyof typeof KIT_FLAGS;
@@ -158,6 +161,7 @@ export function kitFlags({ values, silent }: Pick<ParsedArgv, 'values' | 'silent
     verbose: values.verbose === true,
     quiet: values.quiet === true || silent,
     repin: values.repin === true,
+    force: values.force === true,
   };
 }
 

@@ -4,7 +4,7 @@
 // references are resolved and the result is checked against the schema.
 // Every problem of every file is collected before anything is reported.
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { packageFile } from '../lib/package-root.ts';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
@@ -12,7 +12,8 @@ import { deepMerge, isMapping, originOf, type Tree } from './merge.ts';
 import { PillarError, joinPath, type Problem } from './problems.ts';
 import { resolveReferences } from './references.ts';
 import { PillarSchema, type Pillar } from './schema.ts';
-import { isChoice, secretRoot, validate } from './validate.ts';
+import { mayHoldSecret, secretRoot } from './secret-keys.ts';
+import { isChoice, validate } from './validate.ts';
 
 export const DEFAULTS_FILE = packageFile('pillar', 'defaults.yml');
 /** Larger pillar files are refused: a pillar is configuration, not data. */
@@ -35,6 +36,8 @@ export interface LoadedPillar {
   pillar: Pillar;
   /** The files merged, in order (defaults first). */
   sources: string[];
+  /** The file (or override) a key path's value came from. */
+  originOf(path: string): string | undefined;
 }
 
 /** The files that make up the pillar for this run, in merge order. */
@@ -50,16 +53,47 @@ export function pillarFiles(input: PillarInput): string[] {
   ].map((file) => resolve(input.cwd, file));
 }
 
+/**
+ * At most `limit` bytes of a file, pipe or device (`<(cat big.yml)`, /dev/zero),
+ * reading one byte more to tell "too large" without reading the rest; a stat
+ * size means nothing for a pipe.
+ */
+async function readBounded(file: string, limit: number): Promise<{ text: string } | { tooLarge: true }> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(limit + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return length > limit ? { tooLarge: true } : { text: buffer.toString('utf8', 0, length) };
+  } finally {
+    await handle.close();
+  }
+}
+
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'a directory',
+  EACCES: 'a file this user may not read',
+  ELOOP: 'a symbolic link loop',
+  ENOTDIR: 'a path through something that is not a directory',
+};
+
 async function readPillarFile(file: string): Promise<{ tree?: Tree; problems: Problem[] }> {
   const problem = (expected: string, given: string): { problems: Problem[] } => ({ problems: [{ path: '', file, expected, given }] });
-  let size: number;
+  let read: Awaited<ReturnType<typeof readBounded>>;
   try {
-    size = (await stat(file)).size;
+    read = await readBounded(file, MAX_PILLAR_BYTES);
   } catch (error) {
-    return problem('a readable pillar file', (error as NodeJS.ErrnoException).code ?? String(error));
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const given = code ? `${code}${READ_ERRORS[code] ? ` (${READ_ERRORS[code]})` : ''}` : (error as Error).message.split('\n')[0]!;
+    return problem('a readable pillar file', given);
   }
-  if (size > MAX_PILLAR_BYTES) return problem(`a pillar file of at most ${MAX_PILLAR_BYTES} bytes`, `${size} bytes`);
-  const text = await readFile(file, 'utf8');
+  if ('tooLarge' in read) return problem(`a pillar file of at most ${MAX_PILLAR_BYTES} bytes`, 'more');
+  const { text } = read;
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     // A duplicate key is named by its key path, which the YAML message lacks.
@@ -128,7 +162,11 @@ async function mergePillar(input: PillarInput): Promise<{ tree: Tree; sources: s
 export async function loadPillar(input: PillarInput): Promise<LoadedPillar> {
   const merged = await mergePillar(input);
   if (merged.problems.length > 0) throw new PillarError(merged.problems);
-  const resolved = resolveReferences(merged.tree, (path) => secretRoot(PillarSchema, path) !== undefined);
+  const resolved = resolveReferences(
+    merged.tree,
+    (path) => secretRoot(PillarSchema, path) !== undefined,
+    (path) => mayHoldSecret(PillarSchema, path),
+  );
   const checked = validate(PillarSchema, resolved.tree);
   const own = new Set([...resolved.problems, ...checked].map((p) => p.path));
   const uses = (path: string) => resolved.uses.get(path) ?? [];
@@ -142,5 +180,5 @@ export async function loadPillar(input: PillarInput): Promise<LoadedPillar> {
     file: p.file ?? originOf(merged.origins, p.path),
   }));
   if (problems.length > 0) throw new PillarError(problems);
-  return { pillar: resolved.tree as Pillar, sources: merged.sources };
+  return { pillar: resolved.tree as Pillar, sources: merged.sources, originOf: (path) => originOf(merged.origins, path) };
 }

@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import {
   AbsolutePath, BuildString, Domain, Gid, GitRef, GitRemote, GoPath, HostAddress, HttpUrl,
   ImageName, ImageRef, ListenAddress, ModuleSpecifier, PathName, PemSource, Port, ProcessName, RecipeName,
-  PrivatePemSource, RepoName, SafeText, Secret, TagName, UnixName, strictObject, typedRecord,
+  PrivatePemSource, RepoName, RoutePrefix, SafeText, Secret, TagName, UnixName, strictObject, typedRecord,
 } from './types.ts';
 
 /** A container image: built offline from a recipe under container/, or a pinned reference. */
@@ -67,9 +67,17 @@ export const PillarSchema = strictObject(
       purging: Type.Boolean(),
       images: AbsolutePath,
       redis: Type.Boolean(),
+      http_secret: Secret,
     }),
-    auth_server: strictObject({ host: HostAddress, port: Port }),
-    redis: strictObject({ host: HostAddress, port: Port }),
+    auth_server: strictObject({ host: HostAddress, port: Port, route: RoutePrefix }),
+    redis: strictObject({
+      host: HostAddress,
+      port: Port,
+      password: Secret,
+      maxmemory: Type.String({ pattern: '^[0-9]+(?:[kKmMgG][bB]?)?$', title: 'redis memory size (256mb)' }),
+      persistence: Type.Boolean({ description: 'false: a pure cache, nothing written to disk' }),
+    }),
+    sshd: strictObject({ host: HostAddress, port: Port }),
     binaries: typedRecord(ProcessName, BinarySchema),
     package: strictObject({
       dir: PathName,

@@ -4,17 +4,18 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import type { TSchema } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { UserError } from '../lib/errors.ts';
 import { didYouMean } from '../lib/suggest.ts';
-import { deepMerge, isMapping, type Tree } from '../pillar/merge.ts';
-import { formatProblem } from '../pillar/problems.ts';
+import { deepMerge, type Tree } from '../pillar/merge.ts';
+import { formatProblem, type Problem } from '../pillar/problems.ts';
 import type { Pillar } from '../pillar/schema.ts';
-import { SafeText } from '../pillar/types.ts';
+import type { Secrets } from '../pillar/secrets.ts';
 import { validate } from '../pillar/validate.ts';
 import {
   FileSpecSchema, ProcessSpecSchema, RouteSpecSchema,
-  type FileSpec, type Plugin, type ProcessSpec, type RouteSpec, type TaskSpec,
+  type FileSpec, type Plugin, type ProcessSpec, type Renderer, type RouteSpec, type TaskSpec,
 } from './api.ts';
 
 export class PluginError extends UserError {
@@ -35,6 +36,7 @@ export interface PluginRegistry {
   processes: Owned<ProcessSpec>[];
   routes: Owned<RouteSpec>[];
   files: Owned<FileSpec>[];
+  renderers: Owned<Renderer>[];
   tasks: Owned<TaskSpec>[];
 }
 
@@ -81,44 +83,31 @@ export function orderPlugins(sources: readonly PluginSource[]): PluginSource[] {
   return ordered;
 }
 
-/** A plugin's options: its defaults with plugins_config.<name> merged over them, validated. */
-export function pluginOptions(plugin: Plugin, pillar: Pillar): Record<string, unknown> {
-  const given = pillar.plugins_config[plugin.name] ?? {};
-  const defaults = (plugin.defaults ?? {}) as Tree;
-  const options = deepMerge(defaults, given as Tree, 'pillar', new Map());
-  const what = `plugins_config.${plugin.name}: invalid options for plugin "${plugin.name}"`;
-  if (plugin.options) {
-    check(plugin.options, options, what);
-  } else {
-    for (const [key, value] of Object.entries(given)) {
-      if (!Object.hasOwn(defaults, key)) {
-        const hint = didYouMean(key, Object.keys(defaults));
-        throw new PluginError(`${what}: unknown option "${key}"${hint ? `; ${hint}` : ''} (options: ${Object.keys(defaults).join(', ') || 'none'})`);
-      }
-      const expected = defaults[key];
-      const sameType = Array.isArray(expected) ? Array.isArray(value) : isMapping(expected) ? isMapping(value) : typeof value === typeof expected;
-      if (!sameType) throw new PluginError(`${what}: option "${key}" expected ${typeof expected} like ${JSON.stringify(expected)}, got ${JSON.stringify(value)}`);
-      // Without a schema nothing says where a string ends up (a rendered file, a
-      // cron line): it gets the pillar's free-text rule.
-      const unsafe = unsafeString(value, key);
-      if (unsafe) throw new PluginError(`${what}: option "${unsafe.path}" expected ${SafeText.title}, got ${JSON.stringify(unsafe.value)} (give the plugin an options schema for other values)`);
-    }
-  }
-  return options;
+/** Where a plugins_config key was set: the pillar file, for messages. */
+export type OriginOf = (path: string) => string | undefined;
+
+/**
+ * A plugin's options: its schema's defaults, under what code gave (a factory's
+ * argument), under plugins_config.<name>; checked against the schema. Returns
+ * the options, or the problems (each with the file the value came from).
+ */
+export function pluginOptions(plugin: Plugin, pillar: Pillar, originOf: OriginOf = () => undefined): { options: Record<string, unknown>; problems: Problem[] } {
+  const base = `plugins_config.${plugin.name}`;
+  const fromPillar = (pillar.plugins_config[plugin.name] ?? {}) as Tree;
+  const fromCode = (plugin.given ?? {}) as Tree;
+  const merged = deepMerge(structuredClone(fromCode), structuredClone(fromPillar), 'pillar', new Map());
+  const schema = plugin.options ?? NO_OPTIONS;
+  const options = Value.Default(schema, merged) as Record<string, unknown>;
+  const problems = validate(schema, options).map((problem) => {
+    const path = problem.path ? `${base}.${problem.path}` : base;
+    const key = problem.path.split('.')[0] ?? '';
+    const file = !Object.hasOwn(fromPillar, key) && Object.hasOwn(fromCode, key) ? `code: ${plugin.name}(options)` : originOf(path);
+    return { ...problem, path, file: problem.file ?? file, hint: [problem.hint, `an option of plugin "${plugin.name}"`].filter(Boolean).join('; ') };
+  });
+  return { options, problems };
 }
 
-const SAFE_TEXT = new RegExp(SafeText.pattern!);
-
-/** The first string inside `value` that the pillar's free-text type refuses. */
-function unsafeString(value: unknown, path: string): { path: string; value: string } | undefined {
-  if (typeof value === 'string') return SAFE_TEXT.test(value) ? undefined : { path, value };
-  const entries = Array.isArray(value) ? value.entries() : isMapping(value) ? Object.entries(value) : [];
-  for (const [key, item] of entries) {
-    const found = unsafeString(item, `${path}.${key}`);
-    if (found) return found;
-  }
-  return undefined;
-}
+const NO_OPTIONS = Type.Object({}, { additionalProperties: false, title: 'no options' });
 
 /** Imports the plugins named by the pillar: relative paths from cwd, or package names. */
 export async function importPlugins(specifiers: readonly string[], cwd: string): Promise<PluginSource[]> {
@@ -133,7 +122,9 @@ export async function importPlugins(specifiers: readonly string[], cwd: string):
     } catch (error) {
       throw new PluginError(`plugins: cannot load "${specifier}" (from ${cwd}): ${(error as Error).message}`);
     }
-    const plugin = module.default as Plugin | undefined;
+    // A factory (healthz({ port })) is called with no options: plugins_config gives them.
+    const exported = typeof module.default === 'function' ? (module.default as () => unknown)() : module.default;
+    const plugin = exported as Plugin | undefined;
     if (!plugin || typeof plugin.name !== 'string' || typeof plugin.setup !== 'function') {
       throw new PluginError(`plugins: "${specifier}" has no default export made with definePlugin({ name, setup })`);
     }
@@ -143,7 +134,12 @@ export async function importPlugins(specifiers: readonly string[], cwd: string):
 }
 
 /** Runs each plugin's setup in dependency order and collects what it registers. */
-export async function setupPlugins(sources: readonly PluginSource[], pillar: Pillar, reservedTasks: Iterable<string>): Promise<PluginRegistry> {
+export async function setupPlugins(
+  sources: readonly PluginSource[],
+  pillar: Pillar,
+  reservedTasks: Iterable<string>,
+  { originOf, secrets }: { originOf?: OriginOf; secrets?: Pick<Secrets, 'addTree'> } = {},
+): Promise<PluginRegistry> {
   const ordered = orderPlugins(sources);
   const known = new Set(ordered.map((s) => s.plugin.name));
   for (const name of Object.keys(pillar.plugins_config)) {
@@ -152,16 +148,24 @@ export async function setupPlugins(sources: readonly PluginSource[], pillar: Pil
       throw new PluginError(`plugins_config.${name}: no plugin named "${name}" is loaded${hint ? `; ${hint}` : ''}`);
     }
   }
-  const registry: PluginRegistry = { plugins: ordered.map((s) => s.plugin), processes: [], routes: [], files: [], tasks: [] };
+  // Every plugin's option problems at once, before any plugin runs.
+  const resolved = ordered.map((source) => pluginOptions(source.plugin, pillar, originOf));
+  const problems = resolved.flatMap((r) => r.problems);
+  if (problems.length > 0) {
+    throw new PluginError(`invalid plugin options (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}`);
+  }
+  const registry: PluginRegistry = { plugins: ordered.map((s) => s.plugin), processes: [], routes: [], files: [], renderers: [], tasks: [] };
   const taskOwners = new Map<string, string>([...reservedTasks].map((name) => [name, 'corpus-kit']));
   const unique = <T>(list: Owned<T>[], kind: string, key: (v: T) => string, owner: string, value: T) => {
     const existing = list.find((item) => key(item.value) === key(value));
     if (existing) throw new PluginError(`${kind} "${key(value)}" is registered twice: by plugin "${existing.owner}" and by plugin "${owner}"`);
     list.push({ owner, value });
   };
-  for (const { plugin } of ordered) {
+  for (const [index, { plugin }] of ordered.entries()) {
     const owner = plugin.name;
-    const options = pluginOptions(plugin, pillar);
+    const { options } = resolved[index]!;
+    // Options its schema marks writeOnly are secrets: masked, and resolved by ctx.secrets.get.
+    if (plugin.options) await secrets?.addTree(plugin.options, options, `plugins_config.${owner}`);
     await plugin.setup(
       {
         pillar,
@@ -177,7 +181,13 @@ export async function setupPlugins(sources: readonly PluginSource[], pillar: Pil
           check(FileSpecSchema, file, `plugin "${owner}": addFile`);
           unique(registry.files, 'file', (f) => f.path, owner, file);
         },
-        addTask(name, run, description, flags) {
+        addRenderer(render) {
+          if (typeof render !== 'function') throw new PluginError(`plugin "${owner}": addRenderer: expected a function (stack) => files`);
+          registry.renderers.push({ owner, value: render });
+        },
+        addTask(task) {
+          const { name, run, description, flags } = task;
+          if (typeof run !== 'function' || typeof description !== 'string') throw new PluginError(`plugin "${owner}": addTask: expected { name, run, description }`);
           if (!/^[a-z][a-z0-9-]*(?::[a-z0-9-]+)*$/.test(name)) throw new PluginError(`plugin "${owner}": addTask: task name "${name}" must look like "name" or "name:action"`);
           const previous = taskOwners.get(name);
           if (previous) throw new PluginError(`task "${name}" is registered twice: by ${previous === 'corpus-kit' ? 'corpus-kit' : `plugin "${previous}"`} and by plugin "${owner}"`);

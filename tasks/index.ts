@@ -13,13 +13,15 @@ import type { Tree } from '../pillar/merge.ts';
 import type { Pillar } from '../pillar/schema.ts';
 import type { Plugin, TaskSpec } from '../plugins/api.ts';
 import { buildTasks } from './build.ts';
+import { caTask } from './ca.ts';
 import { doctorTask } from './doctor.ts';
 import { pillarTasks } from './pillar.ts';
 import { pluginsShowTask } from './plugins.ts';
+import { renderTask } from './render.ts';
 import { flagHelp, taskFlagSpecs, type BareContext, type KitTask } from './task.ts';
 
 /** Every task of the kit, in the order `gulp --tasks` lists them. */
-export const kitTasks = [...pillarTasks, ...buildTasks, doctorTask, pluginsShowTask];
+export const kitTasks = [...pillarTasks, ...buildTasks, caTask, renderTask, doctorTask, pluginsShowTask];
 
 export type KitTaskName = (typeof kitTasks)[number]['name'];
 // The names stay literal types only while every list above is inferred from

@@ -3,10 +3,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
-import { redactRemote } from '../lib/git.ts';
+import { scrubUrls } from '../pillar/credentials.ts';
 import { isMapping, mapTree } from '../pillar/merge.ts';
 import { PillarSchema } from '../pillar/schema.ts';
-import { secretRoot } from '../pillar/validate.ts';
+import { secretRoot } from '../pillar/secret-keys.ts';
 import { defineTask } from './task.ts';
 
 /** Where pillar:schema writes, relative to the project (this repository commits its copy). */
@@ -52,8 +52,8 @@ export function maskedPillar(pillar: unknown, generated: ReadonlySet<string>): u
       if (node === null) return generated.has(path) ? '(generated)' : null;
       return typeof node === 'string' ? '***' : node; // {env: NAME} and {file: PATH} name no secret
     }
-    // Not secrets in the schema, but a remote URL may carry a token (https://TOKEN@host/...).
-    if (typeof node === 'string' && /^binaries\.[^.]+\.source\.(?:git|mirror)$/.test(path)) return redactRemote(node);
+    // Not secrets in the schema, but any URL may carry a token (https://TOKEN@host/...).
+    if (typeof node === 'string') return scrubUrls(node);
     return undefined;
   });
 }

@@ -104,7 +104,12 @@ test('a plugin task\'s flags and a consumer task\'s flags reach the task parsed 
   const counter = definePlugin({
     name: 'counter',
     setup(host) {
-      host.addTask('counter:run', async (_ctx, flags) => void seen.push(flags), 'count', { '--times N': 'how often', '--mode fast|slow': 'speed', '--dry': 'change nothing' });
+      host.addTask({
+        name: 'counter:run',
+        description: 'count',
+        flags: { '--times N': 'how often', '--mode fast|slow': 'speed', '--dry': 'change nothing' },
+        run: async (_ctx, flags) => void seen.push(flags),
+      });
     },
   });
   const report = defineTask({
@@ -136,7 +141,7 @@ test('plugins:show lists every process, route, file and task with its owner', as
       host.addProcess({ name: 'extrad', command: ['extrad', '--port=9000'] });
       host.addRoute({ prefix: '/extra/', upstream: { host: '127.0.0.1', port: 9000 } });
       host.addFile({ path: 'extra/extra.conf', content: 'x', mode: 0o640 });
-      host.addTask('extra:ping', async () => {}, 'Ping extrad');
+      host.addTask({ name: 'extra:ping', description: 'Ping extrad', run: async () => {} });
     },
   });
   const { out, error } = await run('plugins:show', [], { plugins: [extra] });

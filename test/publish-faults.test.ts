@@ -54,12 +54,19 @@ test('connection reset mid-body: a fresh stream on the next attempt, the starter
 });
 
 test('422 already_exists on an upload: the name is freed and the upload retried', async (t) => {
+  // The upload is stored, but its answer is a 422 (as when a lost answer's retry finds the name taken): the asset it left holds the name.
   const { project, run } = await publishWith(t, {
     server: 'uploads', path: REGISTRY_UPLOAD,
-    effect: { type: 'status', status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] } },
+    effect: { type: 'store-then-status', status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] } },
   });
   t.is(run.error, undefined, run.all);
-  t.deepEqual(registryUploads(project).map((u) => u.status), [422, 201]);
+  const uploads = registryUploads(project);
+  t.deepEqual(uploads.map((u) => u.status), [422, 201]);
+  const leftBy422 = project.emulator.snapshots.find((s) => s.request === project.emulator.requests.indexOf(uploads[0]!))?.assets.find((a) => REGISTRY_UPLOAD.test(`name=${a.name}`));
+  t.is(leftBy422?.state, 'uploaded', 'the 422 left an asset under the temporary name');
+  t.true(project.emulator.deleted.some((d) => d.id === leftBy422?.id), 'that asset was deleted to free the name');
+  const freedAt = project.emulator.requests.findIndex((r) => r.method === 'DELETE' && r.path.endsWith(`/releases/assets/${leftBy422?.id}`));
+  t.true(freedAt > project.emulator.requests.indexOf(uploads[0]!) && freedAt < project.emulator.requests.indexOf(uploads[1]!), 'freed between the two attempts');
   assertComplete(t, project);
 });
 

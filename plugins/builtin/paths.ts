@@ -9,3 +9,8 @@ export const etcFile = (pillar: Pillar, ...parts: string[]) => join(etcDir(pilla
 export function binaryPath(pillar: Pillar, name: string): string {
   return pillar.binaries[name]?.path ?? `/usr/local/bin/${name}`;
 }
+
+/** The port of a `host:port` listen address. */
+export function portOf(address: string): number {
+  return Number(address.slice(address.lastIndexOf(':') + 1));
+}

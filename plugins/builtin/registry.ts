@@ -1,12 +1,106 @@
-import { definePlugin } from '../api.ts';
-import { binaryPath, etcFile } from './paths.ts';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { definePlugin, type RenderedFile } from '../api.ts';
+import { header } from '../render/template.ts';
+import type { Stack } from '../stack.ts';
+import { binaryPath, etcFile, portOf } from './paths.ts';
 
-/** The distribution registry; nginx sends it everything no other route claims. */
+export const REGISTRY_ROUTE = '/v2/';
+
+/**
+ * The keys each major version of distribution reads (`*`: any key). The registry
+ * ignores unknown keys silently, so a misspelt or wrong-version key would pass
+ * unnoticed: the rendered object is checked against this list instead.
+ */
+const KNOWN_KEYS: Record<number, readonly string[]> = {
+  2: [
+    'version', 'log.level', 'log.formatter', 'log.fields.*',
+    'storage.filesystem.rootdirectory', 'storage.delete.enabled', 'storage.cache.blobdescriptor',
+    'storage.maintenance.uploadpurging.enabled', 'storage.maintenance.uploadpurging.age',
+    'storage.maintenance.uploadpurging.interval', 'storage.maintenance.uploadpurging.dryrun',
+    'http.addr', 'http.secret', 'http.debug.addr', 'http.headers.*',
+    'redis.addr', 'redis.password', 'redis.db', 'redis.dialtimeout', 'redis.readtimeout', 'redis.writetimeout',
+    'redis.pool.maxidle', 'redis.pool.maxactive', 'redis.pool.idletimeout',
+    'auth.token.realm', 'auth.token.service', 'auth.token.issuer', 'auth.token.rootcertbundle',
+    'auth.htpasswd.realm', 'auth.htpasswd.path',
+  ],
+  3: [
+    'version', 'log.level', 'log.formatter', 'log.fields.*',
+    'storage.filesystem.rootdirectory', 'storage.delete.enabled', 'storage.cache.blobdescriptor',
+    'storage.maintenance.uploadpurging.enabled', 'storage.maintenance.uploadpurging.age',
+    'storage.maintenance.uploadpurging.interval', 'storage.maintenance.uploadpurging.dryrun',
+    'http.addr', 'http.secret', 'http.debug.addr', 'http.headers.*',
+    'redis.addrs', 'redis.password', 'redis.db', 'redis.dialtimeout', 'redis.readtimeout', 'redis.writetimeout',
+    'redis.maxidleconns', 'redis.poolsize', 'redis.connmaxidletime',
+    'auth.token.realm', 'auth.token.service', 'auth.token.issuer', 'auth.token.rootcertbundle',
+    'auth.htpasswd.realm', 'auth.htpasswd.path',
+  ],
+};
+
+/** Leaf key paths of a YAML object (a list is a leaf). */
+function leafPaths(value: unknown, path = ''): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [path];
+  return Object.entries(value).flatMap(([key, child]) => leafPaths(child, path ? `${path}.${key}` : key));
+}
+
+/** Keys of `config` that distribution `major`.x does not read. */
+export function unknownRegistryKeys(config: object, major: number): string[] {
+  const known = KNOWN_KEYS[major];
+  if (!known) return [`(distribution ${major}.x: no key list; supported: ${Object.keys(KNOWN_KEYS).join(', ')})`];
+  const matches = (path: string, pattern: string) => pattern.endsWith('.*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern;
+  return leafPaths(config).filter((path) => !known.some((pattern) => matches(path, pattern)));
+}
+
+const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
+/** The registry's config.yml as an object (never a text template). */
+export function registryConfig(stack: Stack): object {
+  const { pillar, secrets, token, registryMajor } = stack;
+  const r = pillar.registry;
+  const redisAddress = hostPort(pillar.redis.host, pillar.redis.port);
+  const redis = registryMajor >= 3
+    ? { addrs: [redisAddress], password: secrets.redisPassword, db: 0, dialtimeout: '1s', readtimeout: '1s', writetimeout: '1s', maxidleconns: 16, poolsize: 64, connmaxidletime: '300s' }
+    : { addr: redisAddress, password: secrets.redisPassword, db: 0, dialtimeout: '1s', readtimeout: '1s', writetimeout: '1s', pool: { maxidle: 16, maxactive: 64, idletimeout: '300s' } };
+  return {
+    version: 0.1,
+    log: { level: r.log_level, formatter: 'text', fields: { service: 'registry' } },
+    storage: {
+      filesystem: { rootdirectory: r.images },
+      delete: { enabled: true },
+      maintenance: { uploadpurging: { enabled: r.purging, age: '168h', interval: '24h', dryrun: false } },
+      cache: { blobdescriptor: r.redis ? 'redis' : 'inmemory' },
+    },
+    http: {
+      addr: hostPort(r.host, r.port),
+      secret: secrets.httpSecret,
+      debug: { addr: r.debug_addr },
+      headers: { 'X-Content-Type-Options': ['nosniff'] },
+    },
+    ...(r.redis ? { redis } : {}),
+    // htpasswd mode: nginx authenticates and enforces the acl; the registry listens on loopback only.
+    ...(pillar.auth.mode === 'token' ? { auth: { token: { realm: token.realm, service: token.service, issuer: token.issuer, rootcertbundle: token.certificate } } } : {}),
+  };
+}
+
+export function renderRegistry(stack: Stack): RenderedFile[] {
+  const config = registryConfig(stack);
+  const unknown = unknownRegistryKeys(config, stack.registryMajor);
+  if (unknown.length > 0) throw new Error(`registry/config.yml: keys distribution ${stack.registryMajor}.x does not read: ${unknown.join(', ')}`);
+  // Holds http.secret and the redis password.
+  return [{ path: 'registry/config.yml', content: `# ${header('plugins/builtin/registry.ts (an object, serialised)')}\n${stringify(config, { lineWidth: 0 })}`, secret: true }];
+}
+
+/** The distribution registry; nginx sends it /v2/. */
 export default definePlugin({
   name: 'registry',
   setup(host) {
     const { pillar } = host;
-    host.addProcess({ name: 'registry', command: [binaryPath(pillar, 'registry'), 'serve', etcFile(pillar, 'registry', 'config.yml')], user: pillar.user, autorestart: true, priority: 20 });
-    host.addRoute({ prefix: '/', upstream: { host: pillar.registry.host, port: pillar.registry.port }, max_body_size: '0' });
+    const r = pillar.registry;
+    host.addProcess({
+      name: 'registry', command: [binaryPath(pillar, 'registry'), 'serve', etcFile(pillar, 'registry', 'config.yml')],
+      user: pillar.user, autorestart: true, priority: 20, ports: [r.port, portOf(r.debug_addr)], directory: join(pillar.data_root),
+    });
+    host.addRoute({ prefix: REGISTRY_ROUTE, upstream: { host: r.host, port: r.port }, max_body_size: '0' });
+    host.addRenderer(renderRegistry);
   },
 });

@@ -3,8 +3,6 @@
 import { resolve } from 'node:path';
 import type { Context } from '../../lib/context.ts';
 import type { Pipe } from '../../lib/pipe.ts';
-import { runPipes } from '../../lib/pipe.ts';
-import { defineTask } from '../task.ts';
 import { readToken } from './token.ts';
 import { LocalPublisher } from './local.ts';
 import { loadReleasePipe, releaseFiles } from './release-files.ts';
@@ -36,10 +34,3 @@ const publishPipe: Pipe = {
 
 /** The steps `release` ends with: load dist/release/ if this run packaged nothing, then publish. */
 export const publishPipes: readonly Pipe[] = [loadReleasePipe, publishPipe];
-
-export const publishTask = defineTask({
-  name: 'publish',
-  description: 'Upload dist/release/ to the publish target (a local folder or a GitHub release), verified',
-  flags: ['target', 'dryRun'],
-  run: (ctx) => runPipes(ctx, publishPipes),
-});

@@ -20,6 +20,8 @@ export const FIXTURE_BUILDS: Record<string, Record<string, unknown>> = {
   vendored: { package: '.' },
   legacy: { gopath: 'example.org/legacy', package: './cmd/legacy' },
   moddep: { package: '.' },
+  /** A module in a sub-directory, go 1.23 (so Debian trixie's Go), main.Version/main.BuildID. */
+  submod: { builder: { recipe: 'golang-trixie' }, dir: 'server', package: '.', ldflags: '-X main.Version={version} -X main.BuildID={commit}' },
   /** Registry-sized (~10 MB); only the pipeline benchmark builds it. */
   webserver: { package: '.' },
 };

@@ -13,6 +13,8 @@ const INSTALL: Record<string, string> = {
   'docker-registry': 'apt-get install docker-registry',
   htpasswd: 'apt-get install apache2-utils',
   curl: 'apt-get install curl',
+  flock: 'apt-get install util-linux',
+  unshare: 'apt-get install util-linux',
 };
 
 export function requireCommands(...commands: string[]): void {

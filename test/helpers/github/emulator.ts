@@ -34,7 +34,9 @@ export interface RecordedRequest {
 export interface Snapshot {
   /** The request that changed the state: "POST /api/uploads/...". */
   after: string;
-  assets: { name: string; state: string; sha256: string | null }[];
+  /** Its index in `requests`. */
+  request: number;
+  assets: { id: number; name: string; state: string; sha256: string | null }[];
 }
 
 export type FaultEffect =
@@ -47,7 +49,11 @@ export type FaultEffect =
   /** Wait before handling; uploads are also read at `bytesPerSecond` when given. */
   | { type: 'slow'; delayMs: number; bytesPerSecond?: number }
   /** Upload: accept it, but store different bytes than were sent (a corrupted copy). */
-  | { type: 'corrupt' };
+  | { type: 'corrupt' }
+  /** Upload: store the asset whole, then answer this status (a lost answer: a retry finds the name taken). */
+  | { type: 'store-then-status'; status: number; body?: unknown }
+  /** Any request: first change one byte of the named asset on the server (another hand altered it), then answer as usual. */
+  | { type: 'tamper'; asset: string };
 
 export interface Fault {
   server?: Server;
@@ -77,8 +83,8 @@ interface Route {
   handle(req: IncomingMessage, res: ServerResponse, match: RegExpMatchArray, input: Record<string, unknown>): Promise<void> | void;
 }
 
-function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+function now(agoMs = 0): string {
+  return new Date(Date.now() - agoMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
@@ -102,6 +108,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 export class GitHubEmulator {
   readonly requests: RecordedRequest[] = [];
   readonly snapshots: Snapshot[] = [];
+  /** Every asset deleted, as it was just before. */
+  readonly deleted: { id: number; name: string; state: string; sha256: string | null }[] = [];
   readonly #options: Required<EmulatorOptions>;
   readonly #faults: (Fault & { left: number })[] = [];
   readonly #releases: ReleaseRecord[] = [];
@@ -143,6 +151,11 @@ export class GitHubEmulator {
     return this.#hosts;
   }
 
+  /** Where the answers point from now on (upload_url; web: page links, download urls): a hostile or misconfigured server. */
+  setHost(kind: 'uploads' | 'web', root: string): void {
+    this.#hosts = { ...this.#hosts, [kind]: root };
+  }
+
   async stop(): Promise<void> {
     for (const server of Object.values(this.#servers)) {
       server.closeAllConnections();
@@ -180,7 +193,7 @@ export class GitHubEmulator {
   }
 
   /** Puts a release (and its assets) in place, as a previous run or another tool would have left it. */
-  seedRelease(repo: string, release: { tag: string; draft?: boolean; assets?: { name: string; content: Buffer | string; state?: 'starter' | 'uploaded' }[] }): number {
+  seedRelease(repo: string, release: { tag: string; draft?: boolean; assets?: { name: string; content: Buffer | string; state?: 'starter' | 'uploaded'; ageMs?: number }[] }): number {
     const record = this.#createRelease(repo, { tag_name: release.tag, name: release.tag, draft: release.draft ?? false });
     for (const asset of release.assets ?? []) {
       const content = Buffer.from(asset.content);
@@ -188,7 +201,7 @@ export class GitHubEmulator {
       this.#assets.set(this.#nextId, {
         id: this.#nextId++, releaseId: record.id, name: asset.name, label: null, content_type: 'application/octet-stream', state,
         size: state === 'uploaded' ? content.length : 0, sha256: state === 'uploaded' ? createHash('sha256').update(content).digest('hex') : null,
-        content: state === 'uploaded' ? content : null, created_at: now(), updated_at: now(),
+        content: state === 'uploaded' ? content : null, created_at: now(asset.ageMs), updated_at: now(asset.ageMs),
       });
     }
     return record.id;
@@ -212,8 +225,8 @@ export class GitHubEmulator {
     return releaseBody(this.#hosts, release, this.#assetsOf(release).map((a) => assetBody(this.#hosts, release, a, this.#options.digests)));
   }
 
-  #snapshot(after: string): void {
-    this.snapshots.push({ after, assets: [...this.#assets.values()].map((a) => ({ name: a.name, state: a.state, sha256: a.sha256 })) });
+  #snapshot(after: string, request: number): void {
+    this.snapshots.push({ after, request, assets: [...this.#assets.values()].map((a) => ({ id: a.id, name: a.name, state: a.state, sha256: a.sha256 })) });
   }
 
   #takeFault(server: Server, method: string, path: string): FaultEffect | undefined {
@@ -223,20 +236,30 @@ export class GitHubEmulator {
     return fault.effect;
   }
 
+  #tamper(name: string): void {
+    for (const asset of [...this.#assets.values()].filter((a) => a.name === name && a.content && a.content.length > 0)) {
+      const content = Buffer.from(asset.content!);
+      content[0]! ^= 0xff;
+      Object.assign(asset, { content, sha256: createHash('sha256').update(content).digest('hex'), updated_at: now() });
+    }
+  }
+
   async #serve(server: Server, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const record: RecordedRequest = { server, method: req.method ?? 'GET', path: req.url ?? '/', status: 0, headers: req.headers, startedAt: performance.now(), endedAt: 0, bytes: 0 };
     this.requests.push(record);
     res.on('close', () => {
       record.status = res.headersSent ? res.statusCode : 0;
       record.endedAt = performance.now();
-      if (record.method !== 'GET' && res.statusCode < 300) this.#snapshot(`${record.method} ${record.path}`);
+      if (record.method !== 'GET' && (res.statusCode < 300 || effect?.type === 'store-then-status')) this.#snapshot(`${record.method} ${record.path}`, this.requests.indexOf(record));
     });
     const url = new URL(record.path, 'http://emulator');
     const isDownload = server === 'uploads' && url.pathname.startsWith('/download/');
     const prefix = server === 'api' ? API_PREFIX : UPLOAD_PREFIX;
     const path = `${url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname}${url.search}`;
+    let effect: FaultEffect | undefined;
     try {
-      let effect = this.#takeFault(server, record.method, path);
+      effect = this.#takeFault(server, record.method, path);
+      if (effect?.type === 'tamper') this.#tamper(effect.asset);
       if (effect?.type === 'slow') {
         await sleep(effect.delayMs);
         // A client that gave up meanwhile (a socket timeout) gets nothing done for it: a real
@@ -384,6 +407,7 @@ export class GitHubEmulator {
         const found = this.#asset(m);
         if (!found) return this.#notFound(res);
         this.#assets.delete(found.asset.id);
+        this.deleted.push({ id: found.asset.id, name: found.asset.name, state: found.asset.state, sha256: found.asset.sha256 });
         send(res, 204);
       },
     },
@@ -436,6 +460,7 @@ export class GitHubEmulator {
       sha256 = createHash('sha256').update(content).digest('hex');
     }
     Object.assign(asset, { state: 'uploaded', size: received, sha256, content, updated_at: now() });
+    if (effect?.type === 'store-then-status') return send(res, effect.status, effect.body, { connection: 'close' });
     send(res, 201, assetBody(this.#hosts, release, asset, this.#options.digests));
   }
 
