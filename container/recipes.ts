@@ -14,7 +14,7 @@ import { GOCACHE_DIR, STD_WARM_UP } from '../lib/gobuild.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { lockTimeoutMs, withLock } from '../lib/lock.ts';
-import { packageFile } from '../lib/package-root.ts';
+import { packageFile } from '../pillar/package-root.ts';
 import { startProgress } from '../lib/progress.ts';
 
 const RECIPES_DIR = packageFile('container', 'recipes');

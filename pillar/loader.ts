@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { packageFile } from '../lib/package-root.ts';
+import { packageFile } from './package-root.ts';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { deepMerge, isMapping, originOf, type Tree } from './merge.ts';
 import { PillarError, joinPath, type Problem } from './problems.ts';

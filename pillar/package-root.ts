@@ -2,7 +2,8 @@
 // templates/): the folder of its package.json. Modules run from the sources
 // (lib/x.ts) and from the compiled output (build/lib/x.js), one level deeper,
 // so the root is found by walking up rather than by a fixed number of "..".
-// A leaf module: it imports nothing of the kit, so any layer may use it.
+// A leaf module in the lowest layer (it imports nothing of the kit), so every
+// layer may use it.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
