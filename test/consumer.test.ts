@@ -7,6 +7,8 @@ import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { consumerProject, npm, type ConsumerProject } from './helpers/consumer-project.ts';
+import { freePort } from './helpers/render-project.ts';
+import { requireCommands } from './helpers/prerequisites.ts';
 
 /** gulp-cli's loader and respawn chatter, which no command may print. */
 const LOADER_LINES = /Loaded external module|Failed to load external module|Node flags detected|Respawned to PID|Working directory changed|ERR_UNKNOWN_FILE_EXTENSION/;
@@ -116,4 +118,23 @@ test('ts: the kit\'s declarations pass tsc --strict with every library file chec
   const strictest = ['--strict', '--noUncheckedIndexedAccess', '--exactOptionalPropertyTypes', '--skipLibCheck', 'false'];
   const run = await tsc(await ts, ['--noEmit', ...strictest, '--module', 'nodenext', '--target', 'es2022', '--allowImportingTsExtensions', '--types', 'node', 'plugins/healthz.ts']);
   t.true(run.ok, run.out);
+});
+
+test('js: ca and render run from the installed package, rendering the kit\'s templates for the consumer\'s stack', async (t) => {
+  requireCommands('nginx', 'openssl', '/usr/sbin/sshd', 'supervisord');
+  const project = await js;
+  const data = join(project.dir, 'stack');
+  const pillar = {
+    data_root: data, user: 'nobody', group: 'nogroup',
+    ports: { http: await freePort(), https: await freePort() },
+    registry: { port: await freePort(), debug_addr: `127.0.0.1:${await freePort()}` },
+    auth_server: { port: await freePort() }, redis: { port: await freePort() }, sshd: { host: '127.0.0.1', port: await freePort() },
+  };
+  await writeFile(join(project.dir, 'stack.yml'), JSON.stringify(pillar));
+  const env = { REGISTRY_READONLY_PASSWORD: 'consumer-readonly-password' };
+  const run = await project.gulp(['ca', 'render', '--series', '--pillar', 'stack.yml'], { env });
+  t.is(run.code, 0, run.all);
+  const nginx = await readFile(join(data, 'etc/nginx/nginx.conf'), 'utf8');
+  t.regex(nginx, /nginx\/nginx\.conf\.njk/);
+  t.regex(nginx, /location \/healthz/);
 });

@@ -60,7 +60,7 @@ export interface ConsumerProject {
   dir: string;
   /** What `npm install` printed (for EBADENGINE and friends). */
   installLog: string;
-  gulp(args: readonly string[], options?: { cwd?: string }): Promise<GulpRun>;
+  gulp(args: readonly string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<GulpRun>;
 }
 
 /** A project made with `npm init -y`, the tarball and gulp installed, the README's files written. */
@@ -80,14 +80,14 @@ export async function consumerProject(variant: 'js' | 'ts', devDependencies: rea
   return {
     dir,
     installLog: logs.map((l) => `${l.stdout}${l.stderr}`).join(''),
-    gulp: (args, options = {}) => runIn(options.cwd ?? dir, [gulpBin, ...args]),
+    gulp: (args, options = {}) => runIn(options.cwd ?? dir, [gulpBin, ...args], options.env),
   };
 }
 
 /** Runs node with `args` in `cwd` as a shell would: no test-runner environment. */
-function runIn(cwd: string, args: readonly string[]): Promise<GulpRun> {
+function runIn(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<GulpRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...args], { cwd, env: shellEnv(cwd), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...args], { cwd, env: { ...shellEnv(cwd), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk));
