@@ -14,11 +14,14 @@ export interface SourceArtifact {
 export interface BinaryArtifact {
   kind: 'binary';
   binary: string;
+  /** The user's copy (dist/bin/<name>). */
   path: string;
+  /** The content-addressed compile output the copy came from: what package compresses, checked against `sha256`. */
+  stored: string;
   version: string;
   commit: string;
   builderImageId: string;
-  /** Of the binary at `path`, as compile verified it (package keys its xz cache on it). */
+  /** Of the binary, as compile verified it (package keys its xz cache on it). */
   sha256: string;
   size: number;
 }
@@ -52,9 +55,16 @@ export type UploadableArtifact = ArchiveArtifact | ChecksumArtifact | ManifestAr
 
 export class ArtifactList {
   readonly #items: Artifact[] = [];
+  readonly #listeners: ((artifact: Artifact) => void)[] = [];
 
   add(artifact: Artifact): void {
     this.#items.push(artifact);
+    for (const listener of this.#listeners) listener(artifact);
+  }
+
+  /** Called with every artifact added from now on: a later step may start on one before the step making it ends. */
+  onAdd(listener: (artifact: Artifact) => void): void {
+    this.#listeners.push(listener);
   }
 
   all(): readonly Artifact[] {

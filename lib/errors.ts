@@ -1,16 +1,8 @@
-// Errors a user can act on carry `showStack = false`: gulp-cli then prints
-// "Name: message" instead of a stack trace. Every error leaving a task is
-// masked first, so a secret inside a failed command line never reaches gulp.
+// Every error leaving a task is masked first, so a secret inside a failed
+// command line never reaches gulp. UserError (no stack shown) is the pillar's.
 import type { Logger } from './logger.ts';
 
-export class UserError extends Error {
-  readonly showStack = false;
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'Error';
-  }
-}
+export { UserError } from '../pillar/user-error.ts';
 
 function maskError(error: unknown, log: Logger): Error {
   const source = error instanceof Error ? error : new Error(String(error));

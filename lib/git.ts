@@ -2,6 +2,7 @@
 // remote allows it) into a bare store, export a commit's tree. Never prompts:
 // an unreachable or private remote fails instead of waiting for a password.
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { decodeUrlPart, scrubUrls, urlCredentials, withoutCredentials } from '../pillar/credentials.ts';
 import type { Context } from './context.ts';
 
 export class RemoteError extends Error {}
@@ -18,55 +19,20 @@ function git(ctx: Context, env: NodeJS.ProcessEnv = {}) {
   return ctx.sh({ nothrow: true, env: { ...gitEnv(ctx), ...env } });
 }
 
-/** A URL part decoded, or as it is when its escapes are malformed. */
-const decoded = (part: string): string => {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
-};
-
-/**
- * The credentials a remote URL carries: https://TOKEN@host/... (a token as the
- * user) or https://user:TOKEN@host/..., raw and URL-decoded. Over ssh the user
- * is an account name (git@), not a secret, so only a password counts there.
- */
-export function remoteCredentials(remote: string): string[] {
-  let url: URL;
-  try {
-    url = new URL(remote);
-  } catch {
-    return []; // a path or scp-like address carries no credentials
-  }
-  const parts = /^https?:$/.test(url.protocol) ? [url.username, url.password] : [url.password];
-  return [...new Set(parts.filter(Boolean).flatMap((part) => [part, decoded(part)]))];
-}
-
-/** The remote as it may be shown: credentials replaced by ***. */
-export function redactRemote(remote: string): string {
-  if (remoteCredentials(remote).length === 0) return remote;
-  const url = new URL(remote);
-  return `${url.protocol}//***@${url.host}${url.pathname}${url.search}${url.hash}`;
-}
-
 /**
  * The URL git is given and the environment that carries its credentials: an
  * https remote's user and password go in an Authorization header set through
  * GIT_CONFIG_* (scoped to the remote's origin), so they are never on a command
- * line (ps, the --verbose echo) nor in git's own messages. The credentials
- * themselves are masked in the log, however the URL is shown.
+ * line (ps, the --verbose echo) nor in git's own messages. Any other URL is
+ * given without its credentials (ssh never takes a password from the URL; one
+ * the URL parser refuses would not work anyway). The credentials themselves
+ * are masked in the log, however the URL is shown.
  */
 function remoteCall(ctx: Context, remote: string): { url: string; env: NodeJS.ProcessEnv } {
-  for (const value of remoteCredentials(remote)) ctx.log.addSecret(value);
-  let url: URL;
-  try {
-    url = new URL(remote);
-  } catch {
-    return { url: remote, env: {} };
-  }
-  if (!/^https?:$/.test(url.protocol) || (!url.username && !url.password)) return { url: remote, env: {} };
-  const header = `Authorization: Basic ${Buffer.from(`${decoded(url.username)}:${decoded(url.password)}`).toString('base64')}`;
+  for (const value of urlCredentials(remote)) ctx.log.addSecret(value);
+  const url = URL.canParse(remote) ? new URL(remote) : undefined;
+  if (!url || !/^https?:$/.test(url.protocol) || (!url.username && !url.password)) return { url: withoutCredentials(remote), env: {} };
+  const header = `Authorization: Basic ${Buffer.from(`${decodeUrlPart(url.username)}:${decodeUrlPart(url.password)}`).toString('base64')}`;
   ctx.log.addSecret(header);
   const index = Number(ctx.env.GIT_CONFIG_COUNT ?? 0) || 0; // after any GIT_CONFIG_* the user set
   url.username = '';
@@ -91,7 +57,7 @@ function gitError(text: string): string {
 export async function lsRemote(ctx: Context, remote: string, options: string[] = [], patterns: string[] = []): Promise<Map<string, string>> {
   const call = remoteCall(ctx, remote);
   const out = await git(ctx, call.env)`git ${GIVE_UP_STALLED} ls-remote ${options} ${call.url} ${patterns}`;
-  if (out.exitCode !== 0) throw new RemoteError(`${remote} is unreachable: ${gitError(out.stderr) || `git ls-remote exit ${out.exitCode}`}`);
+  if (out.exitCode !== 0) throw new RemoteError(`${scrubUrls(remote)} is unreachable: ${gitError(out.stderr) || `git ls-remote exit ${out.exitCode}`}`);
   const refs = new Map<string, string>();
   for (const line of out.stdout.split('\n')) {
     const [sha, name] = line.split('\t');

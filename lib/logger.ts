@@ -1,7 +1,9 @@
 // The one logger every step and every zx command goes through. Every line it
 // writes passes mask(), which replaces each registered secret (and its URL- and
-// base64-encoded forms) with ***, so tokens and passwords never reach a log.
-import { quote } from 'zx';
+// base64-encoded forms) with ***, and the credentials of any URL, so tokens and
+// passwords never reach a log.
+import { quote } from 'zx/core';
+import { scrubUrls } from '../pillar/credentials.ts';
 export type LogLevel = 'quiet' | 'info' | 'verbose';
 
 export type Write = (text: string) => void;
@@ -18,20 +20,42 @@ const MASK = '***';
 /** Shorter forms (a line of a multi-line secret, say) would mask ordinary text. */
 const MIN_MASKED_LENGTH = 4;
 
+const REPLACEMENT = '\uFFFD';
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A secret as text decoded chunk by chunk shows it: each multi-byte character
+ * may have become 1 to 4 U+FFFD where a chunk boundary cut it. zx builds a
+ * command's stdout, stderr and error message that way (its chunks are decoded
+ * one by one), so those are masked with this too.
+ */
+function cutForm(value: string): RegExp | undefined {
+  if (/^[\x00-\x7f]*$/.test(value)) return undefined;
+  return new RegExp([...value].map((c) => (c.charCodeAt(0) < 0x80 ? escapeRegExp(c) : `(?:${escapeRegExp(c)}|${REPLACEMENT}{1,4})`)).join(''), 'g');
+}
+
 /** The values to mask, shared by a logger and its children; kept longest first. */
 class MaskList {
   readonly #values = new Set<string>();
   #ordered: string[] = [];
+  readonly #cut: RegExp[] = [];
 
   add(value: string): void {
     if (this.#values.has(value)) return;
     this.#values.add(value);
     // Longest first, so a secret that contains another is masked whole.
     this.#ordered = [...this.#values].sort((a, b) => b.length - a.length);
+    const cut = cutForm(value);
+    if (cut) this.#cut.push(cut);
   }
 
   get ordered(): readonly string[] {
     return this.#ordered;
+  }
+
+  /** Secrets cut inside a character, in text that holds U+FFFD. */
+  maskCut(text: string): string {
+    return text.includes(REPLACEMENT) ? this.#cut.reduce((masked, form) => masked.replace(form, MASK), text) : text;
   }
 }
 
@@ -73,11 +97,11 @@ export class Logger {
   }
 
   mask(text: string): string {
-    let masked = text;
+    let masked = scrubUrls(text);
     for (const secret of this.#secrets.ordered) {
       if (masked.includes(secret)) masked = masked.split(secret).join(MASK);
     }
-    return masked;
+    return this.#secrets.maskCut(masked);
   }
 
   get verbose(): boolean {
@@ -89,11 +113,11 @@ export class Logger {
   }
 
   warn(message: string): void {
-    this.#line(`warning: ${message}`);
+    this.#line(message, 'warning: ');
   }
 
   error(message: string): void {
-    this.#line(`error: ${message}`);
+    this.#line(message, 'error: ');
   }
 
   debug(message: string): void {
@@ -110,8 +134,9 @@ export class Logger {
     this.#out(this.mask(text.endsWith('\n') ? text : `${text}\n`));
   }
 
-  #line(message: string): void {
+  /** `label` ("warning: ") goes before the prefix: "warning: [registry] ...", as a line without a prefix reads. */
+  #line(message: string, label = ''): void {
     const lines = message.split('\n').map((line) => `${this.#prefix}${line}`);
-    this.#err(this.mask(`${lines.join('\n')}\n`));
+    this.#err(this.mask(`${label}${lines.join('\n')}\n`));
   }
 }

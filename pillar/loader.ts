@@ -1,19 +1,21 @@
-// Loads the pillar: defaults.yml, then pillar/local.yml (if present), then
+// Loads the pillar: defaults.yml, then the caller's code pillar (createTasks'
+// `pillar`, then its `pillarFiles`), then pillar/local.yml (if present), then
 // PILLAR, then each --pillar FILE, merged in that order; then `{key}`
 // references are resolved and the result is checked against the schema.
 // Every problem of every file is collected before anything is reported.
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { open } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { packageFile } from './package-root.ts';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { deepMerge, isMapping, originOf, type Tree } from './merge.ts';
 import { PillarError, joinPath, type Problem } from './problems.ts';
 import { resolveReferences } from './references.ts';
 import { PillarSchema, type Pillar } from './schema.ts';
-import { isChoice, secretRoot, validate } from './validate.ts';
+import { mayHoldSecret, secretRoot } from './secret-keys.ts';
+import { isChoice, validate } from './validate.ts';
 
-export const DEFAULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'defaults.yml');
+export const DEFAULTS_FILE = packageFile('pillar', 'defaults.yml');
 /** Larger pillar files are refused: a pillar is configuration, not data. */
 export const MAX_PILLAR_BYTES = 1024 * 1024;
 /** Aliases beyond this count are refused (YAML "billion laughs"). */
@@ -24,8 +26,10 @@ export interface PillarInput {
   /** --pillar files, in order, relative to cwd. */
   files?: readonly string[];
   env?: NodeJS.ProcessEnv;
-  /** In-code overrides merged last (a consumer gulpfile's own settings). */
-  overrides?: readonly Tree[];
+  /** The caller's code pillar (a consumer gulpfile's settings): over the defaults, under every file. */
+  code?: readonly Tree[];
+  /** Pillar files named in code (relative to cwd), merged right after the code pillar. */
+  codeFiles?: readonly string[];
 }
 
 export interface LoadedPillar {
@@ -42,22 +46,54 @@ export function pillarFiles(input: PillarInput): string[] {
   const fromEnv = (input.env ?? process.env).PILLAR;
   return [
     DEFAULTS_FILE,
+    ...(input.codeFiles ?? []),
     ...(existsSync(local) ? [local] : []),
     ...(fromEnv ? fromEnv.split(':').filter(Boolean) : []),
     ...(input.files ?? []),
   ].map((file) => resolve(input.cwd, file));
 }
 
+/**
+ * At most `limit` bytes of a file, pipe or device (`<(cat big.yml)`, /dev/zero),
+ * reading one byte more to tell "too large" without reading the rest; a stat
+ * size means nothing for a pipe.
+ */
+async function readBounded(file: string, limit: number): Promise<{ text: string } | { tooLarge: true }> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(limit + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return length > limit ? { tooLarge: true } : { text: buffer.toString('utf8', 0, length) };
+  } finally {
+    await handle.close();
+  }
+}
+
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'a directory',
+  EACCES: 'a file this user may not read',
+  ELOOP: 'a symbolic link loop',
+  ENOTDIR: 'a path through something that is not a directory',
+};
+
 async function readPillarFile(file: string): Promise<{ tree?: Tree; problems: Problem[] }> {
   const problem = (expected: string, given: string): { problems: Problem[] } => ({ problems: [{ path: '', file, expected, given }] });
-  let size: number;
+  let read: Awaited<ReturnType<typeof readBounded>>;
   try {
-    size = (await stat(file)).size;
+    read = await readBounded(file, MAX_PILLAR_BYTES);
   } catch (error) {
-    return problem('a readable pillar file', (error as NodeJS.ErrnoException).code ?? String(error));
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const given = code ? `${code}${READ_ERRORS[code] ? ` (${READ_ERRORS[code]})` : ''}` : (error as Error).message.split('\n')[0]!;
+    return problem('a readable pillar file', given);
   }
-  if (size > MAX_PILLAR_BYTES) return problem(`a pillar file of at most ${MAX_PILLAR_BYTES} bytes`, `${size} bytes`);
-  const text = await readFile(file, 'utf8');
+  if ('tooLarge' in read) return problem(`a pillar file of at most ${MAX_PILLAR_BYTES} bytes`, 'more');
+  const { text } = read;
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     // A duplicate key is named by its key path, which the YAML message lacks.
@@ -102,6 +138,9 @@ function duplicateKeys(doc: Document): string[] {
   return found;
 }
 
+/** How messages name a tree of the caller's code pillar. */
+const codeOrigin = (index: number, count: number) => `createTasks({ pillar${count > 1 ? `[${index}]` : ''} }) in your code`;
+
 /** Reads and merges the files in order, recording which file each key came from. */
 async function mergePillar(input: PillarInput): Promise<{ tree: Tree; sources: string[]; problems: Problem[]; origins: Map<string, string> }> {
   const sources = pillarFiles(input);
@@ -113,15 +152,21 @@ async function mergePillar(input: PillarInput): Promise<{ tree: Tree; sources: s
     const read = await readPillarFile(file);
     problems.push(...read.problems);
     if (read.tree) tree = deepMerge(tree, read.tree, file, origins, '', replaces);
+    if (file === DEFAULTS_FILE) {
+      for (const [i, code] of (input.code ?? []).entries()) tree = deepMerge(tree, code, codeOrigin(i, input.code!.length), origins, '', replaces);
+    }
   }
-  for (const [i, override] of (input.overrides ?? []).entries()) tree = deepMerge(tree, override, `overrides[${i}]`, origins, '', replaces);
   return { tree, sources, problems, origins };
 }
 
 export async function loadPillar(input: PillarInput): Promise<LoadedPillar> {
   const merged = await mergePillar(input);
   if (merged.problems.length > 0) throw new PillarError(merged.problems);
-  const resolved = resolveReferences(merged.tree, (path) => secretRoot(PillarSchema, path) !== undefined);
+  const resolved = resolveReferences(
+    merged.tree,
+    (path) => secretRoot(PillarSchema, path) !== undefined,
+    (path) => mayHoldSecret(PillarSchema, path),
+  );
   const checked = validate(PillarSchema, resolved.tree);
   const own = new Set([...resolved.problems, ...checked].map((p) => p.path));
   const uses = (path: string) => resolved.uses.get(path) ?? [];

@@ -1,4 +1,4 @@
-import { UserError } from '../lib/errors.ts';
+import { UserError } from './user-error.ts';
 
 // Pillar problems are collected, never thrown one by one: the user sees every
 // bad key at once, each with its key path, what was expected and what was given.

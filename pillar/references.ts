@@ -1,8 +1,9 @@
 // `{key}` references inside pillar strings, resolved after the merge. A reference
 // names a dotted key path holding a scalar; cycles and unknown keys are problems.
-import { didYouMean } from '../lib/suggest.ts';
+import { didYouMean } from './suggest.ts';
 import { isMapping, mapTree, type Tree } from './merge.ts';
 import { describeValue, joinPath, type Problem } from './problems.ts';
+import { HIDDEN } from './secret-keys.ts';
 
 const REFERENCE = /\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\}/g;
 
@@ -37,15 +38,18 @@ export interface Resolved {
 
 /**
  * Resolves `{key}` references. Strings at secret paths (`isSecret`) are left as
- * they are — a password may hold braces — and may not be referenced, so a
- * secret never lands in an ordinary value that is shown.
+ * they are — a password may hold braces. A key that may hold a secret in any
+ * shape (`mayHoldSecret`: a password one level too high, say) may not be
+ * referenced, so a secret never lands in an ordinary value that is shown, and
+ * its text is never quoted in a problem.
  */
-export function resolveReferences(tree: Tree, isSecret: (path: string) => boolean = () => false): Resolved {
+export function resolveReferences(tree: Tree, isSecret: (path: string) => boolean = () => false, mayHoldSecret: (path: string) => boolean = isSecret): Resolved {
   const problems: Problem[] = [];
   const uses = new Map<string, string[]>();
   const resolved = new Map<string, string>();
   const failed = new Set<string>();
   let allPaths: string[] | undefined;
+  const shown = (path: string, text: string) => (mayHoldSecret(path) ? HIDDEN : describeValue(text));
 
   // Resolves the string at `path`; `stack` is the chain of paths being resolved.
   const resolveString = (path: string, text: string, stack: string[]): string | undefined => {
@@ -62,8 +66,8 @@ export function resolveReferences(tree: Tree, isSecret: (path: string) => boolea
     const result = text.replace(REFERENCE, (whole, name: string) => {
       if (isBuildString(path) && BUILD_PLACEHOLDERS.has(name)) return whole;
       uses.set(path, [...(uses.get(path) ?? []), name]);
-      if (isSecret(name)) {
-        problems.push({ path, expected: 'a reference to a key that is not a secret', given: describeValue(text), hint: `{${name}} is a secret; use {env: NAME} or a secret of its own` });
+      if (mayHoldSecret(name)) {
+        problems.push({ path, expected: 'a reference to a key that is not a secret', given: shown(path, text), hint: `{${name}} is a secret; use {env: NAME} or a secret of its own` });
         ok = false;
         return whole;
       }
@@ -72,7 +76,7 @@ export function resolveReferences(tree: Tree, isSecret: (path: string) => boolea
         allPaths ??= keyPaths(tree);
         const suggestion = didYouMean(name, allPaths);
         const build = isBuildString(path) ? '; only {version} and {commit} are filled in at build time' : '';
-        problems.push({ path, expected: 'a reference to an existing key', given: describeValue(text), hint: `unknown key {${name}}${suggestion ? `, ${suggestion}` : ''}${build}` });
+        problems.push({ path, expected: 'a reference to an existing key', given: shown(path, text), hint: `unknown key {${name}}${suggestion ? `, ${suggestion}` : ''}${build}` });
         ok = false;
         return whole;
       }
@@ -82,7 +86,7 @@ export function resolveReferences(tree: Tree, isSecret: (path: string) => boolea
         return value ?? whole;
       }
       if (typeof target === 'number' || typeof target === 'boolean') return String(target);
-      problems.push({ path, expected: 'a reference to a string, number or boolean', given: describeValue(text), hint: `{${name}} is ${target === null ? 'null' : Array.isArray(target) ? 'a list' : 'a mapping'}` });
+      problems.push({ path, expected: 'a reference to a string, number or boolean', given: shown(path, text), hint: `{${name}} is ${target === null ? 'null' : Array.isArray(target) ? 'a list' : 'a mapping'}` });
       ok = false;
       return whole;
     });

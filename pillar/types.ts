@@ -37,8 +37,8 @@ export const AbsolutePath = text(
   ['/srv/projects/registry/data'],
 );
 
-/** A path that may be relative to the project directory. */
-export const PathName = text('^[A-Za-z0-9._/+@=,:-]+$', 'file or directory path (no spaces)', ['dist/publish']);
+/** A path inside the project directory: relative, and no `..` to climb out of it. */
+export const PathName = text('^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$))[A-Za-z0-9._/+@=,:-]+$', 'project-relative path (no leading /, no .., no spaces)', ['dist/publish']);
 
 export const RoutePrefix = text('^/(?:[A-Za-z0-9._~-]+/?)*$', 'URL path prefix', ['/authserver/']);
 

@@ -3,13 +3,12 @@
 // Values at secret paths (schemas marked writeOnly) are never echoed.
 import type { TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
-import { didYouMean } from '../lib/suggest.ts';
+import { didYouMean } from './suggest.ts';
 import { describeValue, type Problem } from './problems.ts';
+import { schemaAt, schemasAlong } from './schema-paths.ts';
+import { HIDDEN, holdsSecret, secretRoot } from './secret-keys.ts';
 
 const dotted = (pointer: string) => pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
-
-/** What a problem says instead of a secret's value. */
-export const HIDDEN = 'a value not shown here (secret)';
 
 function expectedOf(schema: TSchema, error: ValueError): string {
   if (schema.title) return schema.title;
@@ -21,51 +20,12 @@ function expectedOf(schema: TSchema, error: ValueError): string {
   return error.message.replace(/^Expected /, '');
 }
 
-/** The schema one key below `node`: a property, a record's value, an item, or the object variants of a union. */
-function child(node: TSchema, key: string): TSchema | undefined {
-  if (node.anyOf) {
-    const variants = (node.anyOf as TSchema[]).map((variant) => child(variant, key)).filter((s): s is TSchema => s !== undefined);
-    return variants[0];
-  }
-  if (node.properties && Object.hasOwn(node.properties, key)) return node.properties[key] as TSchema;
-  if (node.patternProperties) {
-    const entry = Object.entries(node.patternProperties as Record<string, TSchema>).find(([pattern]) => new RegExp(pattern).test(key));
-    return entry?.[1];
-  }
-  if (node.type === 'array' && node.items && /^\d+$/.test(key)) return node.items as TSchema;
-  return undefined;
-}
-
-/** The schemas from the root down along a dotted key path, as far as the schema knows the keys. */
-export function schemasAlong(root: TSchema, path: string): TSchema[] {
-  const chain = [root];
-  for (const key of path.split('.').filter(Boolean)) {
-    const next = child(chain.at(-1)!, key);
-    if (!next) break;
-    chain.push(next);
-  }
-  return chain;
-}
-
-/** The key path of the secret (writeOnly schema) that `path` is or lies under, if any. */
-export function secretRoot(root: TSchema, path: string): string | undefined {
-  const chain = schemasAlong(root, path);
-  const index = chain.findIndex((schema) => schema.writeOnly === true);
-  return index < 0 ? undefined : path.split('.').filter(Boolean).slice(0, index).join('.');
-}
-
 /**
  * Whether the value at `path` is one of several mapping shapes ({recipe} or
  * {image}): a file choosing the other shape replaces it instead of merging into it.
  */
 export function isChoice(root: TSchema, path: string): boolean {
   return ((schemaAt(root, path)?.anyOf as TSchema[] | undefined)?.filter((s) => s.type === 'object').length ?? 0) > 1;
-}
-
-/** The schema of exactly `path`, or undefined where the schema does not know every key on the way. */
-function schemaAt(root: TSchema, path: string): TSchema | undefined {
-  const chain = schemasAlong(root, path);
-  return chain.length === path.split('.').filter(Boolean).length + 1 ? chain.at(-1) : undefined;
 }
 
 const parentOf = (path: string) => path.split('.').slice(0, -1).join('.');
@@ -108,7 +68,8 @@ function toProblems(root: TSchema, error: ValueError): Problem[] {
   }
   // A missing key also fails its type check: the required-key problem says it once.
   if (error.value === undefined) return [];
-  return [{ path, expected: expectedOf(error.schema, error), given: describeValue(error.value) }];
+  // Where a secret belongs, a value of the wrong shape is the secret misplaced.
+  return [{ path, expected: expectedOf(error.schema, error), given: holdsSecret(error.schema) ? HIDDEN : describeValue(error.value) }];
 }
 
 /** A problem at or under a secret keeps its key path (up to the secret) but never shows the value. */

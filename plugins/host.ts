@@ -11,6 +11,7 @@ import { didYouMean } from '../lib/suggest.ts';
 import { deepMerge, type Tree } from '../pillar/merge.ts';
 import { formatProblem, type Problem } from '../pillar/problems.ts';
 import type { Pillar } from '../pillar/schema.ts';
+import type { Secrets } from '../pillar/secrets.ts';
 import { validate } from '../pillar/validate.ts';
 import {
   FileSpecSchema, ProcessSpecSchema, RouteSpecSchema,
@@ -133,7 +134,12 @@ export async function importPlugins(specifiers: readonly string[], cwd: string):
 }
 
 /** Runs each plugin's setup in dependency order and collects what it registers. */
-export async function setupPlugins(sources: readonly PluginSource[], pillar: Pillar, reservedTasks: Iterable<string>, originOf?: OriginOf): Promise<PluginRegistry> {
+export async function setupPlugins(
+  sources: readonly PluginSource[],
+  pillar: Pillar,
+  reservedTasks: Iterable<string>,
+  { originOf, secrets }: { originOf?: OriginOf; secrets?: Pick<Secrets, 'addTree'> } = {},
+): Promise<PluginRegistry> {
   const ordered = orderPlugins(sources);
   const known = new Set(ordered.map((s) => s.plugin.name));
   for (const name of Object.keys(pillar.plugins_config)) {
@@ -158,6 +164,8 @@ export async function setupPlugins(sources: readonly PluginSource[], pillar: Pil
   for (const [index, { plugin }] of ordered.entries()) {
     const owner = plugin.name;
     const { options } = resolved[index]!;
+    // Options its schema marks writeOnly are secrets: masked, and resolved by ctx.secrets.get.
+    if (plugin.options) await secrets?.addTree(plugin.options, options, `plugins_config.${owner}`);
     await plugin.setup(
       {
         pillar,

@@ -1,43 +1,49 @@
-// The build tasks: each runs the steps before it (fetch → compile → package →
-// publish), every step skipping what is already up to date.
-import { runPipes, type Pipe } from '../lib/pipe.ts';
+// The build tasks, each a slice of the one ordered pipeline: a step runs the
+// steps before it (fetch → compile → package → publish), every step skipping
+// what is already up to date. A new step (render, image) is one line here.
+import { Pipeline, runPipes, type Pipe } from '../lib/pipe.ts';
 import { compilePipe } from './compile.ts';
 import { fetchPipe } from './fetch.ts';
 import { packagePipe } from './package.ts';
-import { publishPipes, publishTask } from './publish/index.ts';
+import { publishPipes } from './publish/index.ts';
 import { pinsOutdatedTask } from './pins.ts';
-import { defineTask, type KitTask } from './task.ts';
+import { defineTask } from './task.ts';
 
 /** The release steps in order. */
-const releasePipes: readonly Pipe[] = [fetchPipe, compilePipe, packagePipe, ...publishPipes];
+export const pipeline = new Pipeline([fetchPipe, compilePipe, packagePipe, ...publishPipes]);
 
 const through = (pipes: readonly Pipe[]) => async (ctx: Parameters<typeof runPipes>[0]) => runPipes(ctx, pipes);
 
-export const buildTasks: KitTask[] = [
+export const buildTasks = [
   defineTask({
     name: 'fetch',
     description: 'Fetch the pinned sources into the source cache; write/check corpus.lock.json',
     flags: ['only', 'repin'],
-    run: through([fetchPipe]),
+    run: through(pipeline.upTo('fetch')),
   }),
   defineTask({
     name: 'compile',
     description: 'Build every binary in its builder container (fetching first)',
     flags: ['only', 'repin'],
-    run: through([fetchPipe, compilePipe]),
+    run: through(pipeline.upTo('compile')),
   }),
   defineTask({
     name: 'package',
     description: 'xz + checksums + manifest into dist/release/ (compiling first)',
     flags: ['only', 'repin'],
-    run: through([fetchPipe, compilePipe, packagePipe]),
+    run: through(pipeline.upTo('package')),
   }),
-  publishTask,
+  defineTask({
+    name: 'publish',
+    description: 'Upload dist/release/ to the publish target (a local folder or a GitHub release), verified',
+    flags: ['target', 'dryRun'],
+    run: through(pipeline.between('publish:load')),
+  }),
   defineTask({
     name: 'release',
     description: 'fetch -> compile -> package -> publish (--dry-run: publish prints its plan only)',
     flags: ['only', 'repin', 'target', 'dryRun'],
-    run: through(releasePipes),
+    run: through(pipeline.pipes),
   }),
   pinsOutdatedTask,
 ];

@@ -4,15 +4,16 @@
 // output is stored under a content address (commit, builder image id, build
 // settings); a stored output whose sha256 still matches is used as is
 // ("cached"), a damaged one is rebuilt.
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GO_CACHE_LABEL, imageFor } from '../container/recipes.ts';
 import type { BinaryArtifact, SourceArtifact } from '../lib/artifacts.ts';
-import { releaseBinaries, selectedBinaries, type SelectedBinary } from '../lib/binaries.ts';
+import { installFile, PARTIAL_NAME, PARTIAL_SUFFIX } from '../lib/atomic.ts';
+import { binaryLog, nothingSelected, selection, selectOnce, type SelectedBinary } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { copyOut, ensureVolume, lastLines, startAttached, volumePrefix, withContainer, withTreeVolume, withTreeVolumes, type Image } from '../lib/container.ts';
-import { compileArgs, downloadArgs, fileProxies, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, OUT_DIR, planBuild, type GoBuild } from '../lib/gobuild.ts';
+import { compileArgs, compiledPackages, downloadArgs, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, newerGoNeeded, OUT_DIR, planBuild, withDownloadInputs, type GoBuild } from '../lib/gobuild.ts';
 import { hashFile } from '../lib/hash.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { CORES, mapLimit, settledValues } from '../lib/pool.ts';
@@ -24,10 +25,6 @@ interface CachedOutput {
   builder_image_id: string;
 }
 
-export function binDir(ctx: Context): string {
-  return join(ctx.paths.dist, 'bin');
-}
-
 const readMeta = (entry: string) => readFile(join(entry, 'meta.json'), 'utf8').then((t) => JSON.parse(t) as CachedOutput);
 
 async function readCached(ctx: Context, entry: string, name: string): Promise<CachedOutput | undefined> {
@@ -35,13 +32,13 @@ async function readCached(ctx: Context, entry: string, name: string): Promise<Ca
   if (!meta) return undefined;
   const actual = await hashFile(join(entry, 'binary')).catch(() => undefined);
   if (actual?.sha256 === meta.sha256) return meta;
-  ctx.log.warn(`[${name}] cached output ${entry} is damaged (sha256 ${actual?.sha256 ?? 'unreadable'}, expected ${meta.sha256}); rebuilding`);
+  binaryLog(ctx, name).warn(`cached output ${entry} is damaged (sha256 ${actual?.sha256 ?? 'unreadable'}, expected ${meta.sha256}); rebuilding`);
   await rm(entry, { recursive: true, force: true });
   return undefined;
 }
 
 /**
- * The module cache volume for this go.sum, filled by `go mod download` (with the
+ * The module cache volume for this go.sum, filled by the module download (with the
  * network) before each compile of a module-layout binary: with every module
  * already there it reads nothing from the network, and Go's own locks make
  * concurrent or interrupted downloads safe, so no completeness marker is needed.
@@ -50,14 +47,13 @@ async function moduleCache(ctx: Context, plan: GoBuild, image: Image, tree: stri
   const volume = modCacheVolume(volumePrefix(ctx), plan.goSum);
   await ensureVolume(ctx, volume, image.ref, GOMODCACHE_DIR);
   if (!plan.goSum) return volume;
-  const { dirs, goproxy } = fileProxies(ctx.env);
-  const progress = startProgress(ctx.log, `[${plan.binary}] go mod download`);
-  const out = await withTreeVolumes(ctx, image.ref, dirs, (proxies) =>
-    withContainer(ctx, downloadArgs(ctx, plan, image.ref, { tree, modcache: volume, proxies }), (id) => startAttached(ctx, id), { GOPROXY: goproxy }),
-  );
+  const progress = startProgress(binaryLog(ctx, plan.binary), 'module download');
+  const out = await withDownloadInputs(ctx, ({ dirs, env }) => withTreeVolumes(ctx, image.ref, dirs, (inputs) =>
+    withContainer(ctx, downloadArgs(ctx, plan, image.ref, { tree, modcache: volume, inputs }, env), (id) => startAttached(ctx, id), env),
+  ));
   if (out.exitCode !== 0) {
     progress.fail(`exit ${out.exitCode}`);
-    throw new UserError(`[${plan.binary}] go mod download failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 15)}`);
+    throw new UserError((await newerGoNeeded(ctx, plan, image.ref)) ?? `[${plan.binary}] module download failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 15)}`);
   }
   progress.end(`modules in volume ${volume}`);
   return volume;
@@ -91,9 +87,6 @@ async function build(ctx: Context, plan: GoBuild, image: Image, source: SourceAr
   await compiled;
 }
 
-/** Per process: two runs on one project must not write (or rename away) each other's copy. */
-export const PARTIAL_SUFFIX = `.partial-${process.pid}`;
-
 async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, source: SourceArtifact, entry: string, gocache: string): Promise<void> {
   const partial = `${entry}${PARTIAL_SUFFIX}`;
   await rm(partial, { recursive: true, force: true });
@@ -101,12 +94,14 @@ async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, sou
   try {
     await withTreeVolume(ctx, image.ref, source.dir, async (tree) => {
       const modcache = plan.layout === 'module' ? await moduleCache(ctx, plan, image, tree) : undefined;
-      const progress = startProgress(ctx.log, `[${plan.binary}] go build ${source.ref} (${plan.layout} layout) in ${image.ref}`);
+      const progress = startProgress(binaryLog(ctx, plan.binary), `go build ${source.ref} (${plan.layout} layout) in ${image.ref}`);
+      let built = '';
       await withContainer(ctx, compileArgs(ctx, plan, image.ref, { tree, gocache, modcache }), async (id) => {
         const out = await startAttached(ctx, id);
+        built = compiledPackages(out.stderr);
         if (out.exitCode !== 0) {
           progress.fail(`exit ${out.exitCode}`);
-          throw new UserError(`[${plan.binary}] go build of ${source.ref} (${source.commit}) failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 20)}`);
+          throw new UserError((await newerGoNeeded(ctx, plan, image.ref)) ?? `[${plan.binary}] go build of ${source.ref} (${source.commit}) failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 20)}`);
         }
         await copyOut(ctx, id, OUT_DIR, partial);
       });
@@ -116,23 +111,17 @@ async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, sou
       await writeFile(join(partial, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
       await rm(entry, { recursive: true, force: true });
       await rename(partial, entry);
-      progress.end(`${(digest.size / 1e6).toFixed(1)} MB, sha256 ${digest.sha256.slice(0, 16)}`);
+      progress.end(`${(digest.size / 1e6).toFixed(1)} MB, sha256 ${digest.sha256.slice(0, 16)}, ${built}`);
     });
   } finally {
     await rm(partial, { recursive: true, force: true });
   }
 }
 
-/** Copies `from` to `path` through a partial file, so `path` is never half-written. */
-export async function installBinary(from: string, path: string): Promise<void> {
-  await copyFile(from, `${path}${PARTIAL_SUFFIX}`);
-  await rename(`${path}${PARTIAL_SUFFIX}`, path);
-}
-
 /** Removes from dist/bin what left the release, but not another run's copy in progress. */
 export async function pruneBinDir(dir: string, kept: ReadonlySet<string>): Promise<void> {
   for (const file of await readdir(dir)) {
-    if (kept.has(file) || /\.partial-\d+$/.test(file)) continue;
+    if (kept.has(file) || PARTIAL_NAME.test(file)) continue;
     await rm(join(dir, file), { force: true });
   }
 }
@@ -149,28 +138,37 @@ async function compileBinary(ctx: Context, binary: SelectedBinary, images: Map<s
   const plan = await planBuild(binary, source, image.id);
   const entry = join(ctx.paths.cache, 'build', plan.key);
   let meta = await readCached(ctx, entry, binary.name);
-  if (meta) ctx.log.info(`[${binary.name}] cached ${source.ref} (build ${plan.key.slice(0, 12)}), not rebuilt`);
+  if (meta) binaryLog(ctx, binary.name).info(`cached ${source.ref} (build ${plan.key.slice(0, 12)}), not rebuilt`);
   else {
     await build(ctx, plan, image, source, entry, leaders);
     meta = await readMeta(entry); // written by this build, from the hash of its output
   }
   // A copy, not a link: nothing done to dist/ can damage the cache.
-  const path = join(binDir(ctx), binary.name);
-  await installBinary(join(entry, 'binary'), path);
-  return { kind: 'binary', binary: binary.name, path, version: source.version, commit: source.commit, builderImageId: image.id, sha256: meta.sha256, size: meta.size };
+  const path = join(ctx.paths.bin, binary.name);
+  await installFile(join(entry, 'binary'), path);
+  return {
+    kind: 'binary', binary: binary.name, path, stored: join(entry, 'binary'),
+    version: source.version, commit: source.commit, builderImageId: image.id, sha256: meta.sha256, size: meta.size,
+  };
 }
 
 export const compilePipe: Pipe = {
   name: 'compile',
-  skip: (ctx) => (selectedBinaries(ctx).length === 0 ? 'no binaries to build' : false),
+  defaults: selectOnce,
+  skip: nothingSelected,
   async run(ctx) {
-    await mkdir(binDir(ctx), { recursive: true });
+    const { release, selected } = selection(ctx);
+    await mkdir(ctx.paths.bin, { recursive: true });
     const images = new Map<string, Promise<Image>>();
     const leaders: Leaders = new Map();
-    const results = await mapLimit(selectedBinaries(ctx), CORES, (binary) => compileBinary(ctx, binary, images, leaders));
-    const binaries = settledValues(results);
-    for (const binary of binaries) ctx.artifacts.add(binary);
+    // Each binary joins the artifacts as soon as it is built (package starts compressing it while the others compile).
+    const results = await mapLimit(selected, CORES, async (binary) => {
+      const built = await compileBinary(ctx, binary, images, leaders);
+      ctx.artifacts.add(built);
+      return built;
+    });
+    settledValues(results);
     // Binaries that left the release do not stay in dist/bin.
-    await pruneBinDir(binDir(ctx), new Set(releaseBinaries(ctx).map((b) => b.name)));
+    await pruneBinDir(ctx.paths.bin, new Set(release.map((b) => b.name)));
   },
 };

@@ -6,11 +6,12 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceArtifact } from '../lib/artifacts.ts';
-import { selectedBinaries, type SelectedBinary } from '../lib/binaries.ts';
+import { binaryLog, nothingSelected, selection, selectOnce, type SelectedBinary } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { exportTree, fetchInto, hasCommit, initStore, keepCommit, lsRemote, RemoteError, resolveInStore } from '../lib/git.ts';
-import { readLock, writeLock, type LockFile } from '../lib/lockfile.ts';
+import { readLock, updateLock, type LockEntry, type LockFile } from '../lib/lockfile.ts';
+import type { Logger } from '../lib/logger.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { mapLimit, settledValues } from '../lib/pool.ts';
 
@@ -91,22 +92,25 @@ async function fetchCommit(ctx: Context, binary: SelectedBinary, store: string, 
   throw new UserError(`binaries.${binary.name}.source: cannot fetch ${what}: ${problems.join('; ')}`);
 }
 
+/** A tag that now names another commit than the lock's stops the run, unless --repin accepts it. */
+function checkPin(ctx: Context, log: Logger, name: string, pin: LockEntry, locked: LockEntry | undefined, remote = 'the remote'): void {
+  if (!locked || locked.ref !== pin.ref || locked.commit === pin.commit) return;
+  if (!ctx.flags.repin) {
+    throw new UserError(
+      `binaries.${name}.source.ref: tag "${pin.ref}" now points to ${pin.commit} at ${remote}, but ${ctx.paths.lock} pins it to ${locked.commit}. ` +
+        'A tag that moves can mean a tampered upstream: check the new commit, then run again with --repin to accept it.',
+    );
+  }
+  log.warn(`tag "${pin.ref}" moved from ${locked.commit} to ${pin.commit}; re-pinned (--repin)`);
+}
+
 async function fetchBinary(ctx: Context, binary: SelectedBinary, lock: LockFile): Promise<SourceArtifact> {
   const { name, config } = binary;
   const ref = config.source.ref;
-  const log = ctx.log.child(`[${name}]`);
+  const log = binaryLog(ctx, name);
   const resolved = SHA.test(ref) ? undefined : await resolveTag(ctx, binary);
   const commit = resolved?.commit ?? ref;
-  const locked = lock.binaries[name];
-  if (locked && locked.ref === ref && locked.commit !== commit) {
-    if (!ctx.flags.repin) {
-      throw new UserError(
-        `binaries.${name}.source.ref: tag "${ref}" now points to ${commit} at ${resolved?.remote}, but ${ctx.paths.lock} pins it to ${locked.commit}. ` +
-          'A tag that moves can mean a tampered upstream: check the new commit, then run again with --repin to accept it.',
-      );
-    }
-    log.warn(`tag "${ref}" moved from ${locked.commit} to ${commit}; re-pinned (--repin)`);
-  }
+  checkPin(ctx, log, name, { ref, commit }, lock.binaries[name], resolved?.remote);
   const { store, tree } = sourcePaths(ctx, name, commit);
   if (existsSync(tree)) {
     log.debug(`source ${ref} (${commit}): cached`);
@@ -128,21 +132,28 @@ async function fetchBinary(ctx: Context, binary: SelectedBinary, lock: LockFile)
 
 export const fetchPipe: Pipe = {
   name: 'fetch',
-  skip: (ctx) => (selectedBinaries(ctx).length === 0 ? 'no binaries to build' : false),
-  async run(ctx) {
-    const binaries = selectedBinaries(ctx);
-    const lock = await readLock(ctx.paths.lock);
+  defaults: selectOnce,
+  skip: nothingSelected,
+  async run(ctx, log) {
+    const binaries = selection(ctx).selected;
+    // Read first so a moved tag stops the run before any download; checked again under the lock.
+    const lock = await readLock(ctx.paths.lock, ctx.flags.repin);
     const results = await mapLimit(binaries, PARALLEL_FETCHES, async (binary) => fetchBinary(ctx, binary, lock));
     const sources = settledValues(results);
-    for (const source of sources) {
-      ctx.artifacts.add(source);
-      lock.binaries[source.binary] = { ref: source.ref, commit: source.commit };
-    }
-    // A full run drops the pins of binaries that left the release; --only keeps the others'.
-    if (ctx.flags.only.length === 0) {
-      for (const name of Object.keys(lock.binaries)) if (!binaries.some((b) => b.name === name)) delete lock.binaries[name];
-    }
-    if (await writeLock(ctx.paths.lock, lock)) ctx.log.info(`wrote ${ctx.paths.lock}`);
-    ctx.log.info(`fetch: ${sources.map((s) => `${s.binary}@${s.ref} (${s.commit.slice(0, 12)})`).join(', ')}`);
+    for (const source of sources) ctx.artifacts.add(source);
+    const guard = join(ctx.paths.dist, '.corpus.lock.json.lock');
+    const wrote = await updateLock(ctx.paths.lock, guard, { repin: ctx.flags.repin, env: ctx.env, onWait: (holder) => log.info(holder) }, (current) => {
+      for (const source of sources) {
+        const pin = { ref: source.ref, commit: source.commit };
+        checkPin(ctx, binaryLog(ctx, source.binary), source.binary, pin, current.binaries[source.binary]);
+        current.binaries[source.binary] = pin;
+      }
+      // A full run drops the pins of binaries that left the release; --only keeps the others'.
+      if (ctx.flags.only.length === 0) {
+        for (const name of Object.keys(current.binaries)) if (!binaries.some((b) => b.name === name)) delete current.binaries[name];
+      }
+    });
+    if (wrote) ctx.log.info(`wrote ${ctx.paths.lock}`);
+    log.info(sources.map((s) => `${s.binary}@${s.ref} (${s.commit.slice(0, 12)})`).join(', '));
   },
 };

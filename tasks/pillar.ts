@@ -3,10 +3,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
-import { redactRemote } from '../lib/git.ts';
+import { scrubUrls } from '../pillar/credentials.ts';
 import { isMapping, mapTree } from '../pillar/merge.ts';
 import { PillarSchema } from '../pillar/schema.ts';
-import { secretRoot } from '../pillar/validate.ts';
+import { secretRoot } from '../pillar/secret-keys.ts';
 import { defineTask } from './task.ts';
 
 /** Where pillar:schema writes, relative to the project (this repository commits its copy). */
@@ -52,8 +52,8 @@ export function maskedPillar(pillar: unknown, generated: ReadonlySet<string>): u
       if (node === null) return generated.has(path) ? '(generated)' : null;
       return typeof node === 'string' ? '***' : node; // {env: NAME} and {file: PATH} name no secret
     }
-    // Not secrets in the schema, but a remote URL may carry a token (https://TOKEN@host/...).
-    if (typeof node === 'string' && /^binaries\.[^.]+\.source\.(?:git|mirror)$/.test(path)) return redactRemote(node);
+    // Not secrets in the schema, but any URL may carry a token (https://TOKEN@host/...).
+    if (typeof node === 'string') return scrubUrls(node);
     return undefined;
   });
 }
@@ -76,9 +76,11 @@ export const pillarTasks = [
   }),
   defineTask({
     name: 'pillar:schema',
-    description: 'Write pillar/pillar.schema.json (JSON Schema, for editor completion)',
+    description: 'Write pillar/pillar.schema.json (JSON Schema, for editor completion); --stdout prints it instead',
     bare: true,
-    async run({ cwd, log }) {
+    flags: ['stdout'],
+    async run({ cwd, log }, flags) {
+      if (flags.stdout) return log.print(schemaJson());
       const file = join(cwd, SCHEMA_PATH);
       await mkdir(join(cwd, 'pillar'), { recursive: true });
       await writeFile(file, schemaJson());

@@ -2,7 +2,7 @@
 // order, pre-releases apart), from `git ls-remote` (the mirror when the
 // upstream cannot be reached). Changes nothing.
 import semver from 'semver';
-import { selectedBinaries } from '../lib/binaries.ts';
+import { selectBinaries } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { lsRemote, RemoteError } from '../lib/git.ts';
@@ -59,7 +59,7 @@ export const pinsOutdatedTask = defineTask({
   flags: ['only'],
   async run(ctx) {
     const failed: string[] = [];
-    for (const { name, config } of selectedBinaries(ctx)) {
+    for (const { name, config } of selectBinaries(ctx).selected) {
       const remotes = [config.source.git, config.source.mirror].filter((r): r is string => Boolean(r));
       try {
         ctx.log.print(outdatedLine(name, config.source.ref, await upstreamTags(ctx, remotes)));

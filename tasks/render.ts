@@ -6,7 +6,7 @@ import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
-import { withLock } from '../lib/lock.ts';
+import { lockTimeoutMs, withLock } from '../lib/lock.ts';
 import type { Stack } from '../plugins/stack.ts';
 import { gatherStack } from './render/gather.ts';
 import { checkPorts, checkToken, renderFiles } from './render/files.ts';
@@ -80,7 +80,7 @@ export async function runRender(ctx: Context): Promise<void> {
     } finally {
       await rm(staged, { recursive: true, force: true });
     }
-  });
+  }, { what: 'render', timeoutMs: lockTimeoutMs(ctx.env, 120), onWait: (holder) => ctx.log.info(holder) });
 }
 
 export const renderTask = defineTask({

@@ -3,13 +3,16 @@
 // source) stops the run with a clear message before anything is built, leaving
 // dist/ and corpus.lock.json exactly as they were.
 import test, { type ExecutionContext } from 'ava';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildProject, snapshot, useGulpCli, type BuildProject } from './helpers/build-project.ts';
 import { git } from './helpers/gitrepo.ts';
 import { runGulp } from './helpers/gulp.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
+import { tempDir } from './helpers/tmp.ts';
 
 test.before(() => requireCommands('git'));
 
@@ -179,4 +182,29 @@ test('credentials in a source URL never show: not in fetch\'s --verbose output, 
   t.regex(show.out, /git: https:\/\/\*\*\*@127\.0\.0\.1:\d+\/x\.git/);
   t.regex(show.out, /mirror: https:\/\/\*\*\*@127\.0\.0\.1:\d+\/y\.git/);
   for (const secret of secrets) t.false(show.out.includes(secret) || show.err.includes(secret), `${secret} in pillar:show`);
+});
+
+test('a tag moved between resolving it and fetching it is caught after the fetch, on a first build with no lock yet', async (t) => {
+  const project = await buildProject(t, { names: ['vendored'] });
+  const upstream = project.upstream.vendored!;
+  const resolved = upstream.head();
+  // The other commit is upstream already (on a branch); the tag moves to it at the moment the kit fetches.
+  const moved = upstream.commit('main.go', '// tampered\npackage main\nfunc main() {}\n', 'replace the program');
+  const bin = await tempDir(t);
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  await writeFile(join(bin, 'git'), [
+    '#!/bin/sh',
+    'case " $* " in *" fetch "*)',
+    `  [ -e "${bin}/moved" ] || { touch "${bin}/moved"; "${realGit}" -C "${upstream.bare}" update-ref refs/tags/v1.0.0 ${moved}; } ;;`,
+    'esac',
+    `exec "${realGit}" "$@"`,
+    '',
+  ].join('\n'));
+  await chmod(join(bin, 'git'), 0o755);
+  project.env.PATH = `${bin}:${process.env.PATH}`;
+  const run = await project.run('fetch');
+  t.true(existsSync(join(bin, 'moved')), 'the tag was not moved during the fetch');
+  t.regex(run.error?.message ?? '', new RegExp(`^binaries\\.vendored\\.source: cannot fetch tag "v1\\.0\\.0" \\(${resolved}\\): .*fetched ${moved} instead of ${resolved}`), run.err);
+  t.false(existsSync(join(project.cwd, 'corpus.lock.json')), 'a lock was written');
+  t.deepEqual(await readdir(join(project.cache, 'trees')).catch(() => []), [], 'a tree was exported');
 });

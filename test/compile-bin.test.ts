@@ -3,7 +3,8 @@
 import test from 'ava';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { installBinary, PARTIAL_SUFFIX, pruneBinDir } from '../tasks/compile.ts';
+import { installFile, PARTIAL_SUFFIX } from '../lib/atomic.ts';
+import { pruneBinDir } from '../tasks/compile.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 test('pruning dist/bin removes binaries that left the release but not another run\'s partial copy', async (t) => {
@@ -18,7 +19,7 @@ test('installing a binary copies through a partial file of this process only, le
   t.is(PARTIAL_SUFFIX, `.partial-${process.pid}`);
   await writeFile(join(dir, 'cached'), 'new binary');
   await writeFile(join(dir, 'vendored.partial-4242'), 'another run');
-  await installBinary(join(dir, 'cached'), join(dir, 'vendored'));
+  await installFile(join(dir, 'cached'), join(dir, 'vendored'));
   t.is(await readFile(join(dir, 'vendored'), 'utf8'), 'new binary');
   t.deepEqual((await readdir(dir)).sort(), ['cached', 'vendored', 'vendored.partial-4242']);
 });

@@ -44,24 +44,27 @@ test('all OK: engine, git, xz, editor group with its gid, token set but not show
 test('a missing editor group fails with the groupadd fix, naming the gid', async (t) => {
   const run = await doctor(t, { editor: { group: 'nosuchgroupxyz', gid: 65753 } });
   t.regex(run.out, /^FAIL editor group: group "nosuchgroupxyz" does not exist\n +fix: groupadd -g 65753 nosuchgroupxyz/m);
-  t.regex(run.error?.message ?? '', /1 check failed: editor group/);
+  t.regex(run.error?.message ?? '', /^doctor: 1 check failed: editor group$/);
 });
 
 test('an editor group with another gid fails and says both gids', async (t) => {
   const run = await doctor(t, { editor: { group: GROUP, gid: 65753 } });
   t.regex(run.out, new RegExp(`^FAIL editor group: group "${GROUP}" has gid ${GID}, the pillar says 65753`, 'm'));
+  t.regex(run.error?.message ?? '', /^doctor: 1 check failed: editor group$/);
 });
 
 test('GH_USER/GH_PASSWORD fail with the token explanation, the password never shown', async (t) => {
   const password = 'hunter2-old-password';
   const run = await doctor(t, { editor: { group: GROUP, gid: GID } }, { GH_USER: 'someone', GH_PASSWORD: password });
   t.regex(run.out, /^FAIL GitHub token: GH_USER\/GH_PASSWORD are set/m);
+  t.regex(run.error?.message ?? '', /^doctor: 1 check failed: GitHub token$/);
   t.false((run.out + run.err + (run.error?.stack ?? '')).includes(password));
 });
 
 test('a github target without a token fails with the fix', async (t) => {
   const run = await doctor(t, { editor: { group: GROUP, gid: GID }, publish: { target: 'github' } });
   t.regex(run.out, /^FAIL GitHub token: publish.target is github but neither GITHUB_TOKEN nor GH_TOKEN is set.*\n +fix: export GITHUB_TOKEN/m);
+  t.regex(run.error?.message ?? '', /^doctor: 1 check failed: GitHub token$/);
 });
 
 test('pins that differ from corpus.lock.json fail with the re-lock fix', async (t) => {

@@ -23,7 +23,7 @@ const fromCode = (...plugins: Plugin[]): PluginSource[] => plugins.map((p) => ({
 const builtins = (): PluginSource[] => builtinPlugins.map((p) => ({ plugin: p, from: 'corpus-kit (built-in)' }));
 
 async function pillar(overrides: object = {}): Promise<Pillar> {
-  return (await loadPillar({ cwd: '/nonexistent', env: {}, overrides: [{ data_root: '/srv/test', ...overrides }] })).pillar;
+  return (await loadPillar({ cwd: '/nonexistent', env: {}, code: [{ data_root: '/srv/test', ...overrides }] })).pillar;
 }
 
 test('plugins run in registration order, each after its dependencies', (t) => {
@@ -104,7 +104,7 @@ test('every plugin option problem is reported at once, each with the file it cam
   const loaded = await loadPillar({ cwd: dir, files: [file], env: {} });
   const probe = pluginFactory({ name: 'probe', options: PROBE_OPTIONS, setup() {} });
   const other = pluginFactory({ name: 'other', options: PROBE_OPTIONS, setup() {} });
-  const error = await t.throwsAsync(setupPlugins(fromCode(probe(), other({ port: 0 })), loaded.pillar, [], loaded.originOf));
+  const error = await t.throwsAsync(setupPlugins(fromCode(probe(), other({ port: 0 })), loaded.pillar, [], { originOf: loaded.originOf }));
   t.is(error!.message, [
     'invalid plugin options (4 problems):',
     `  - plugins_config.probe.prt (from ${file}): expected no such key, got unknown key "prt"; did you mean "port"?; an option of plugin "probe"`,

@@ -3,40 +3,13 @@
 // (a real pty from script(1)), --dry-run with no write, and the token in none of it.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT, runGulp } from './helpers/gulp.ts';
-import { GitHubEmulator } from './helpers/github/emulator.ts';
-import { assetNames, REPO, TAG, TOKEN } from './helpers/github/project.ts';
-import { writeReleaseDir } from './helpers/github/release-dir.ts';
+import { cliProject } from './helpers/github/cli-project.ts';
+import { assetNames, TAG, TOKEN } from './helpers/github/project.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
-import { tempDir } from './helpers/tmp.ts';
 
 requireCommands('script');
-
-async function cliProject(t: import('ava').ExecutionContext) {
-  const cwd = await tempDir(t, 'corpus-kit-publish-cli-');
-  const emulator = await GitHubEmulator.start({ token: TOKEN });
-  t.teardown(() => emulator.stop());
-  await symlink(join(REPO_ROOT, 'node_modules'), join(cwd, 'node_modules'));
-  await writeFile(join(cwd, 'package.json'), '{"name": "publish-cli-test", "private": true, "type": "module"}\n');
-  await writeFile(join(cwd, '.gulp.cjs'), "module.exports = { nodeFlags: ['--import=tsx'] };\n");
-  await writeFile(join(cwd, 'gulpfile.ts'), [
-    "import gulp from 'gulp';",
-    `import { createTasks, registerTasks } from ${JSON.stringify(join(REPO_ROOT, 'index.ts'))};`,
-    'registerTasks(gulp, await createTasks({ cwd: import.meta.dirname }));',
-    '',
-  ].join('\n'));
-  await writeFile(join(cwd, 'publish.yml'), [
-    `data_root: ${join(cwd, 'data')}`,
-    'publish:',
-    '  target: github',
-    `  github: {repo: ${REPO}, tag: ${TAG}, base_url: "${emulator.baseUrl}"}`,
-    '',
-  ].join('\n'));
-  const release = await writeReleaseDir(join(cwd, 'dist/release'));
-  return { cwd, emulator, release };
-}
 
 test('gulp publish --dry-run then gulp publish --verbose: plan without writes, then every asset, plain progress lines, no token', async (t) => {
   const { cwd, emulator, release } = await cliProject(t);

@@ -75,6 +75,8 @@ test('a changed file is replaced, and the release holds a good copy of it at eve
   const changed = project.release.files.filter((n) => !oldContents.get(n)?.equals(project.release.contents.get(n)!));
   t.deepEqual(changed.sort(), ['SHA256SUMS', 'manifest.json', 'registry-v2.8.3.xz', 'registry-v2.8.3.xz.md5', 'registry-v2.8.3.xz.sha256']);
   const firstSnapshot = project.emulator.snapshots.length;
+  const oldIds = new Map(project.emulator.assets(REPO, TAG).map((a) => [a.name as string, a.id as number]));
+  project.emulator.requests.length = 0;
 
   const run = await project.run();
   t.is(run.error, undefined, run.all);
@@ -82,21 +84,30 @@ test('a changed file is replaced, and the release holds a good copy of it at eve
   for (const name of changed) t.regex(run.out, new RegExp(`^${name.replace(/\./g, '\\.')} .* replace `, 'm'));
   t.regex(run.out, /^auth_server-1\.14\.0\.xz .* skip /m);
 
-  // After every change the emulator saw: each file is there under its name, or
-  // its new bytes are there, uploaded, under the temporary name (deleted old → rename).
-  const good = (name: string) => new Set([sha256(oldContents.get(name)!), sha256(project.release.contents.get(name)!)]);
+  // For each replaced file, the temporary asset that takes its name (the PATCH renaming it) is
+  // read back (a GET of that very asset) before the DELETE of the old asset.
+  const requests = project.emulator.requests;
+  const verifiedAt = new Map<number, number>();
+  requests.forEach((r, i) => {
+    const id = r.method === 'GET' && r.status === 200 && /\/releases\/assets\/(\d+)$/.exec(r.path)?.[1];
+    if (id && !verifiedAt.has(Number(id))) verifiedAt.set(Number(id), i);
+  });
+  for (const name of changed) {
+    const rename = requests.find((r) => r.method === 'PATCH' && r.body?.name === name && /\/releases\/assets\/\d+$/.test(r.path));
+    const tempId = Number(/(\d+)$/.exec(rename?.path ?? '')?.[1]);
+    const deletion = requests.findIndex((r) => r.method === 'DELETE' && r.path.endsWith(`/releases/assets/${oldIds.get(name)}`));
+    t.true(deletion > 0, `the old ${name} was deleted`);
+    t.true((verifiedAt.get(tempId) ?? Infinity) < deletion, `${name}: its new copy (asset ${tempId}) was verified before the old one was deleted`);
+  }
+  // After every change the emulator saw, each changed file is there as the old asset under its name,
+  // or as a verified copy of its new bytes (under its name, or its temporary name just before the rename).
   for (const snapshot of project.emulator.snapshots.slice(firstSnapshot)) {
     for (const name of changed) {
-      const underName = snapshot.assets.some((a) => a.name === name && a.state === 'uploaded' && good(name).has(a.sha256!));
-      const verifiedTemp = snapshot.assets.some((a) => a.name.startsWith(TEMP_PREFIX) && a.name.endsWith(`-${name}`) && a.state === 'uploaded' && a.sha256 === sha256(project.release.contents.get(name)!));
-      t.true(underName || verifiedTemp, `${name} after ${snapshot.after}`);
+      const old = snapshot.assets.some((a) => a.name === name && a.state === 'uploaded' && a.sha256 === sha256(oldContents.get(name)!));
+      const verified = snapshot.assets.some((a) => (a.name === name || (a.name.startsWith(TEMP_PREFIX) && a.name.endsWith(`-${name}`))) && a.state === 'uploaded'
+        && a.sha256 === sha256(project.release.contents.get(name)!) && (verifiedAt.get(a.id) ?? Infinity) < snapshot.request);
+      t.true(old || verified, `${name} after ${snapshot.after}`);
     }
-  }
-  // The old asset is deleted only after the new one was read back.
-  const requests = project.emulator.requests;
-  for (const del of requests.filter((r) => r.method === 'DELETE')) {
-    const index = requests.indexOf(del);
-    t.true(requests.slice(0, index).some((r) => r.method === 'GET' && /\/releases\/assets\/\d+$/.test(r.path)), `verification before ${del.path}`);
   }
 });
 

@@ -7,13 +7,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LOCAL_TEMP_PREFIX } from '../tasks/publish/local.ts';
-import { publishProject, TAG } from './helpers/github/project.ts';
+import { Logger } from '../lib/logger.ts';
+import { LOCAL_TEMP_PREFIX, LocalPublisher } from '../tasks/publish/local.ts';
+import { filesOf, publishProject, TAG } from './helpers/github/project.ts';
 import { writeReleaseDir } from './helpers/github/release-dir.ts';
 
 async function localProject(t: import('ava').ExecutionContext) {
   const project = await publishProject(t, { target: 'local' });
-  return { ...project, target: join(project.cwd, 'published', TAG) };
+  return { ...project, target: join(project.cwd, 'published', TAG), versions: join(project.cwd, 'published', `.${TAG}.versions`) };
 }
 
 async function targetFiles(dir: string): Promise<Map<string, Buffer>> {
@@ -72,18 +73,24 @@ test('two publishes into the same target at once: the second waits for the first
   const project = await localProject(t);
   // Big enough that the first run is still copying when the second one starts.
   project.release = await writeReleaseDir(project.release.dir, { registry: randomBytes(48 * 1024 * 1024), auth_server: randomBytes(16 * 1024 * 1024) });
+  // The second publishes the same files from elsewhere (another project's release folder, not under this one's
+  // release lock), straight into the same target folder.
+  const files = await filesOf(project.release.dir);
+  let err = '';
+  const other = new LocalPublisher(project.target, new Logger({ err: (s) => void (err += s) }));
   const first = project.run();
   let copying = false;
   for (let i = 0; i < 5000 && !copying; i++) {
-    copying = (await readdir(project.target).catch(() => [] as string[])).some((n) => n.startsWith(LOCAL_TEMP_PREFIX));
+    copying = (await readdir(project.versions).catch(() => [] as string[])).some((n) => n.startsWith('staging-'));
     if (!copying) await sleep(1);
   }
-  t.true(copying, 'the first run was caught with a temporary copy in the target');
-  const [a, b] = await Promise.all([first, project.run()]);
+  t.true(copying, 'the first run was caught with a version in the making');
+  const [a, b] = await Promise.all([first, other.publish(files).then(() => undefined, (e: Error) => e)]);
   t.is(a.error, undefined, a.all);
-  t.is(b.error, undefined, b.all);
-  t.regex(b.err, new RegExp(`waiting for another publish into ${project.target}`));
+  t.is(b, undefined, b?.message);
+  t.regex(err, new RegExp(`publish into ${project.target}: waiting for .*\\.${TAG}\\.corpus-kit-lock, held by pid \\d+ on `));
   t.deepEqual([...(await readdir(project.target))].sort(), [...project.release.files].sort(), 'no temporary copy left');
+  t.deepEqual((await readdir(project.versions)).length, 1, 'one version kept: the one the folder shows');
   t.notThrows(() => execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: project.target, stdio: 'pipe' }));
   const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
   for (const name of project.release.files) t.is(sha256(await readFile(join(project.target, name))), sha256(project.release.contents.get(name)!), name);
@@ -114,7 +121,8 @@ test('nothing packaged: a clear error naming the manifest and the task to run', 
   const project = await localProject(t);
   await writeFile(join(project.release.dir, 'manifest.json'), '{"schema": 1, "binaries": {}, "files": ["../../etc/passwd"]}');
   const unsafe = await project.run();
-  t.regex(unsafe.error?.message ?? '', /manifest\.json: "files" must hold plain file names of the release directory, got "\.\.\/\.\.\/etc\/passwd"/);
+  t.regex(unsafe.error?.message ?? '', /manifest\.json is not a manifest corpus-kit wrote \(1 problem\):\n {2}- files\.0: expected file name in the release folder \(no \/ or \.\.\), got "\.\.\/\.\.\/etc\/passwd"/);
+  await t.throwsAsync(stat(project.target), { code: 'ENOENT' });
   const { rm } = await import('node:fs/promises');
   await rm(join(project.release.dir, 'manifest.json'));
   const missing = await project.run();

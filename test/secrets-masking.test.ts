@@ -10,6 +10,7 @@ import { createContext } from '../lib/context.ts';
 import { Logger } from '../lib/logger.ts';
 import { createTasks } from '../tasks/index.ts';
 import { REPO_ROOT, runGulp } from './helpers/gulp.ts';
+import { leaks } from './helpers/secret-forms.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const ECHO_PLUGIN = fileURLToPath(new URL('fixtures/plugins/echo-secrets.ts', import.meta.url));
@@ -18,6 +19,8 @@ const ECHO_PLUGIN = fileURLToPath(new URL('fixtures/plugins/echo-secrets.ts', im
 const DOTENV_SECRET = `dotenv-Pa55 w'ord$HOME"x`;
 const ENV_SECRET = 'env-S3cr3t-\\back{slash}';
 const LITERAL_SECRET = 'literal-{domain}-pw';
+/** A group no machine has: doctor's editor group check fails, so doctor's failure path is taken every run. */
+const MISSING_GROUP = 'corpusnogroup';
 
 interface Project {
   dir: string;
@@ -35,6 +38,7 @@ async function project(t: ExecutionContext): Promise<Project> {
   await writeFile(pillarFile, [
     `data_root: ${dataRoot}`,
     `plugins: [${relative(dir, ECHO_PLUGIN)}]`,
+    `editor: {group: ${MISSING_GROUP}, gid: 64999}`,
     'users:',
     '  ops: {password: {env: OPS_PASSWORD}}',
     `  lit: {password: "${LITERAL_SECRET}"}`,
@@ -119,7 +123,10 @@ test('.env values do not override the real environment', async (t) => {
   t.is(await fromDotenv.secrets.get('users.lit.password'), LITERAL_SECRET);
 });
 
-test('the real gulp CLI prints no secret with --verbose (echo task, then pillar:show)', async (t) => {
+/** Task → whether its run fails: secrets:fail on purpose, doctor on the editor group that does not exist. */
+const CLI_RUNS: [string, boolean][] = [['pillar:check', false], ['pillar:show', false], ['secrets:echo', false], ['secrets:fail', true], ['doctor', true]];
+
+test('the real gulp CLI prints no secret in any form (raw, halves, $\'...\', JSON, URL, base64) on any stream of any task, with --verbose', async (t) => {
   const p = await project(t);
   // A consumer project: its gulpfile imports corpus-kit by name.
   await mkdir(join(p.dir, 'node_modules'));
@@ -128,10 +135,16 @@ test('the real gulp CLI prints no secret with --verbose (echo task, then pillar:
   await writeFile(join(p.dir, 'package.json'), '{"type": "module"}\n');
   await writeFile(join(p.dir, '.gulp.cjs'), "module.exports = { nodeFlags: ['--import=tsx'] };\n");
   await writeFile(join(p.dir, 'gulpfile.ts'), "import gulp from 'gulp';\nimport { createTasks, registerTasks } from 'corpus-kit';\nregisterTasks(gulp, await createTasks({ cwd: import.meta.dirname }));\n");
-  const run = await runGulp(p.dir, ['secrets:echo', 'pillar:show', '--pillar', p.pillarFile, '--verbose'], p.env);
-  t.is(run.code, 0, run.all);
-  t.regex(run.all, /echoed 6 secrets/);
-  assertNoSecret(t, run.all, [DOTENV_SECRET, ENV_SECRET, LITERAL_SECRET, await p.generated()]);
+  const outcomes: Record<string, boolean> = {};
+  for (const [task, fails] of CLI_RUNS) {
+    const run = await runGulp(p.dir, [task, '--pillar', p.pillarFile, '--verbose'], p.env);
+    outcomes[task] = run.code !== 0;
+    if (task === 'secrets:echo') t.regex(run.stderr, /echoed 6 secrets/);
+    if (task === 'secrets:fail') t.regex(run.all, /cannot log in with \*\*\*/);
+    const secrets = { dotenv: DOTENV_SECRET, env: ENV_SECRET, literal: LITERAL_SECRET, generated: await p.generated().catch(() => 'not-generated-yet') };
+    for (const [stream, text] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) t.deepEqual(leaks(text, secrets), [], `${task} ${stream}:\n${text}`);
+    t.is(outcomes[task], fails, `${task} exit ${run.code}:\n${run.all}`);
+  }
 });
 
 // A wrong value at a secret path is usually the secret itself, mistyped.
@@ -151,7 +164,7 @@ for (const [what, yaml, path] of BAD_SECRETS) {
     const file = join(dir, 'bad.yml');
     await writeFile(file, `data_root: ${join(dir, 'data')}\n${yaml}\n`);
     let log = '';
-    const tasks = await createTasks({ cwd: dir, argv: ['--pillar', file, '--verbose'], env: {}, logger: { err: (s) => (log += s) } });
+    const tasks = await createTasks({ cwd: dir, argv: ['--pillar', file, '--verbose'], env: {}, logger: { err: (s) => (log += s), out: (s) => (log += s) } });
     const error = await t.throwsAsync(tasks['pillar:check']!());
     t.true(error!.message.includes(`  - ${path} (from ${file}): expected `), error!.message);
     t.regex(error!.message, /got a value not shown here \(secret\)/);
@@ -165,10 +178,12 @@ test('pillar:show masks a private key given as PEM text', async (t) => {
   const file = join(dir, 'tls.yml');
   await writeFile(file, `data_root: ${join(dir, 'data')}\ntls:\n  key: |\n    -----BEGIN PRIVATE KEY-----\n    c2VjcmV0LWtleS1tYXRlcmlhbA==\n    -----END PRIVATE KEY-----\n`);
   let out = '';
-  const tasks = await createTasks({ cwd: dir, argv: ['--pillar', file], env: {}, logger: { out: (s) => (out += s), err: () => {} } });
+  let err = '';
+  const tasks = await createTasks({ cwd: dir, argv: ['--pillar', file], env: {}, logger: { out: (s) => (out += s), err: (s) => (err += s) } });
   await tasks['pillar:show']!();
   t.regex(out, /key: "\*\*\*"/);
   t.false(out.includes('c2VjcmV0LWtleS1tYXRlcmlhbA'));
+  t.false(err.includes('c2VjcmV0LWtleS1tYXRlcmlhbA'));
 });
 
 test('a private key given as PEM text is masked in any output, line by line', async (t) => {

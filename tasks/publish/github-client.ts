@@ -7,7 +7,7 @@ import { Octokit } from '@octokit/rest';
 import type { Context } from '../../lib/context.ts';
 import { UserError } from '../../lib/errors.ts';
 import { HttpError, USER_AGENT } from './http.ts';
-import { DEFAULT_RETRY, retryMessage, withRetry, type Failure, type RetryOptions } from './retry.ts';
+import { DEFAULT_RETRY, rateLimitWait, retryMessage, withRetry, type Failure, type RetryOptions } from './retry.ts';
 
 export interface Endpoints {
   api: string;
@@ -50,14 +50,72 @@ export function classify(error: unknown): Failure | undefined {
   return undefined;
 }
 
+/**
+ * The URL, when the token may go there: the API's own origin, or the upload origin
+ * GitHub documents for it (uploads.github.com for github.com; the API's host, on
+ * any port, for GitHub Enterprise); clear-text http only on loopback. Anything
+ * else, such as an upload_url or asset url a server answered with, is refused.
+ */
+export function checkTokenDestination(url: string, allowed: Endpoints, what: string): string {
+  const target = new URL(url);
+  const api = new URL(allowed.api);
+  const uploads = new URL(allowed.uploads);
+  const enterprise = api.hostname !== 'api.github.com';
+  const known = target.origin === api.origin || target.origin === uploads.origin || (enterprise && target.protocol === api.protocol && target.hostname === api.hostname);
+  const clear = target.protocol !== 'https:' && !LOOPBACK.has(target.hostname);
+  if (!known || clear) {
+    throw new UserError(`publish: refusing to send the GitHub token to ${target.origin} (${what}); it goes only to ${api.origin} and ${uploads.origin}${clear ? ', and never in clear text off loopback' : ''}. Check publish.github.base_url, or the server answering there`);
+  }
+  return url;
+}
+
+interface Subject {
+  repo: string;
+  tag: string;
+  api: string;
+}
+
+/** What to check for each answer a user can cause. */
+function hint(status: number, request: string, { repo, tag, api }: Subject): string | undefined {
+  if (status === 401) return 'the token in GITHUB_TOKEN/GH_TOKEN is not accepted: check that it is the right one and has not expired or been revoked';
+  if (status === 403) return `the token may not do this: it needs "Contents: read and write" on ${repo} (a classic token: the repo scope), and SSO authorization if the organisation asks for it`;
+  if (status === 404) return `check publish.github.repo (${repo}: the repository exists and the token can see it; GitHub answers 404 to a token without access) and, for GitHub Enterprise, publish.github.base_url (API at ${api})`;
+  if (status === 422 && /^POST .*\/releases$/.test(request)) return `check publish.github.tag (${tag}: a valid tag name) and that the repository has a commit to tag`;
+  return undefined;
+}
+
+/** "POST /repos/o/r/releases" of an octokit error; undefined for others. */
+function requestOf(error: unknown): string | undefined {
+  const request = (error as { request?: { method?: string; url?: string } }).request;
+  return request?.method && request.url ? `${request.method} ${new URL(request.url).pathname.replace(/^\/api\/v3(?=\/)/, '')}` : undefined;
+}
+
+/**
+ * One line for a GitHub answer a user can act on (401, 403 that is no rate limit,
+ * 404, 422 when creating the release): the repository, the release, GitHub's own
+ * words and what to check. Undefined for anything else.
+ */
+export function explain(error: unknown, subject: Subject): string | undefined {
+  // The answer itself, or what it caused: an upload's failure wraps it, several failures wrap the first.
+  let answer = error;
+  while (answer instanceof Error && !classify(answer) && answer.cause !== undefined) answer = answer.cause;
+  const failure = classify(answer);
+  if (failure?.status === undefined || (failure.status === 403 && rateLimitWait(failure) !== undefined)) return undefined;
+  const request = requestOf(answer) ?? '';
+  const check = hint(failure.status, request, subject);
+  if (!check) return undefined;
+  const said = failure.message.split('\n')[0]!.replace(/ - https:\/\/docs\.github\.com\S*/, '').replace(/^HTTP \d+ /, '');
+  return `github ${subject.repo} release ${subject.tag}: GitHub answered ${failure.status} (${said})${request ? ` to ${request}` : ''}; ${check}`;
+}
+
 /** Idempotent methods are retried here; a POST is retried by its caller, which knows how to check what happened. */
 const RETRIED_METHODS = new Set(['GET', 'HEAD', 'PATCH', 'PUT', 'DELETE']);
 
-export function createOctokit(ctx: Pick<Context, 'log'>, token: string, api: string, retry: RetryOptions = DEFAULT_RETRY): Octokit {
+export function createOctokit(ctx: Pick<Context, 'log'>, token: string, at: Endpoints, retry: RetryOptions = DEFAULT_RETRY): Octokit {
   const log = ctx.log;
   const octokit = new Octokit({
     auth: token,
-    baseUrl: api,
+    baseUrl: at.api,
     userAgent: USER_AGENT,
     // Only the message string: octokit passes request options (headers) as extra arguments.
     log: {
@@ -68,6 +126,8 @@ export function createOctokit(ctx: Pick<Context, 'log'>, token: string, api: str
     },
   });
   octokit.hook.wrap('request', (request, options) => {
+    // A page link (Link header) is a full URL the server chose: the token follows it only to the API.
+    checkTokenDestination(new URL(String(options.url), `${String(options.baseUrl ?? at.api)}/`).href, { api: at.api, uploads: at.api }, `a link in GitHub's answer`);
     const method = String(options.method ?? 'GET').toUpperCase();
     if (!RETRIED_METHODS.has(method)) return request(options);
     return withRetry(async () => request(options), {

@@ -6,14 +6,17 @@
 // good copy of each file. Leftovers of a crashed run (temporary names, assets
 // stuck in the `starter` state) are deleted first, but only once they are older
 // than a grace period: no lock spans machines, and a fresh one may be another
-// run's upload in progress.
+// run's upload in progress. One decision (#decide) serves the dry run, which
+// stops there, and the real run, which carries it out (#apply); the whole
+// release is checked again before the draft is published. The token only goes
+// to the API's origin and its upload origin (checkTokenDestination).
 import { randomBytes } from 'node:crypto';
 import type { Octokit } from '@octokit/rest';
 import { UserError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { mapLimit, settledValues } from '../../lib/pool.ts';
 import { startProgressGroup, type ProgressGroup } from '../../lib/progress.ts';
-import { classify, createOctokit, endpoints } from './github-client.ts';
+import { checkTokenDestination, classify, createOctokit, endpoints, explain, type Endpoints } from './github-client.ts';
 import { downloadSha256, HttpError, uploadFile } from './http.ts';
 import { DEFAULT_RETRY, retryMessage, withRetry, type Failure, type RetryOptions } from './retry.ts';
 import { humanSize } from './summary.ts';
@@ -46,11 +49,24 @@ interface Release {
   html_url: string;
 }
 
-interface Decision {
+interface FileDecision {
   file: PublishFile;
   action: Extract<Action, 'upload' | 'replace' | 'skip'>;
   reason: string;
   existing?: Asset;
+}
+
+/** What the release holds and what a publish does to it: the one decision path of plan() and publish(). */
+interface Decision {
+  /** Undefined: created (as a draft). */
+  release?: Release;
+  /** Verified copies an interrupted run left under a temporary name, renamed into place. */
+  adopt: Map<Asset, PublishFile>;
+  leftovers: [Asset, string][];
+  /** Temporary assets of another run, perhaps still uploading: left alone. */
+  others: Asset[];
+  /** The files not adopted. */
+  files: FileDecision[];
 }
 
 function alreadyExists(error: unknown): boolean {
@@ -63,6 +79,7 @@ export class GitHubPublisher implements Publisher {
   readonly description: string;
   readonly #options: Required<GitHubOptions>;
   readonly #repoParams: { owner: string; repo: string };
+  readonly #endpoints: Endpoints;
   readonly #octokit: Octokit;
   readonly #runId = randomBytes(4).toString('hex');
 
@@ -76,57 +93,86 @@ export class GitHubPublisher implements Publisher {
       retry: options.retry ?? DEFAULT_RETRY,
       tempGraceMs: options.tempGraceMs ?? TEMP_GRACE_MS,
     };
-    this.#octokit = createOctokit({ log: options.log }, options.token, endpoints(options.baseUrl).api, this.#options.retry);
+    this.#endpoints = endpoints(options.baseUrl);
+    this.#octokit = createOctokit({ log: options.log }, options.token, this.#endpoints, this.#options.retry);
     this.description = `github ${options.repo} release ${options.tag}${options.baseUrl ? ` on ${options.baseUrl}` : ''}`;
   }
 
-  async plan(files: readonly PublishFile[]): Promise<PlanStep[]> {
+  plan(files: readonly PublishFile[]): Promise<PlanStep[]> {
+    return this.#explained(async () => this.#steps(await this.#decide(files)));
+  }
+
+  publish(files: readonly PublishFile[]): Promise<Outcome[]> {
+    return this.#explained(async () => this.#apply(await this.#decide(files)));
+  }
+
+  /** An answer the user can act on (401, 403, 404, 422 on create) becomes one line naming what to check; the stack only with --verbose. */
+  async #explained<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (error) {
+      const line = explain(error, { repo: this.#options.repo, tag: this.#options.tag, api: this.#endpoints.api });
+      if (!line) throw error;
+      this.#options.log.debug(`publish: ${(error as Error).stack ?? String(error)}`);
+      throw new UserError(line, { cause: error });
+    }
+  }
+
+  /** Reads the release; changes nothing. */
+  async #decide(files: readonly PublishFile[]): Promise<Decision> {
     const release = await this.#findRelease();
     const assets = release ? await this.#listAssets(release.id) : [];
+    const adopt = adoptableCopies(assets, files);
+    const leftovers = leftoverAssets(assets, files, adopt, this.#runId, this.#options.tempGraceMs);
+    const deleted = new Set(leftovers.map(([asset]) => asset));
+    const others = assets.filter((a) => isTemporary(a) && !deleted.has(a) && !adopt.has(a));
+    const adopted = new Set(adopt.values());
+    const decisions = await this.#decideFiles(files.filter((f) => !adopted.has(f)), assets.filter((a) => !isTemporary(a)));
+    return { release, adopt, leftovers, others, files: decisions };
+  }
+
+  /** The plan a dry run prints, from the same decision a real run carries out. */
+  #steps(decision: Decision): PlanStep[] {
+    const { release, adopt, leftovers, files } = decision;
     const steps: PlanStep[] = [];
     if (!release) steps.push({ action: 'create', name: this.#options.tag, reason: 'no release with this tag (created as a draft)' });
-    const adoptable = adoptableCopies(assets, files);
-    for (const [temp, file] of adoptable) steps.push({ action: 'rename', name: file.name, reason: `verified copy left as ${temp.name} by an interrupted run` });
-    for (const [leftover, reason] of this.#leftovers(assets, files, adoptable)) steps.push({ action: 'delete', name: leftover.name, reason });
-    const adopted = new Set([...adoptable.values()]);
-    for (const d of await this.#decide(files.filter((f) => !adopted.has(f)), assets)) steps.push({ action: d.action, name: d.file.name, reason: d.reason });
+    for (const [temp, file] of adopt) steps.push({ action: 'rename', name: file.name, reason: `verified copy left as ${temp.name} by an interrupted run` });
+    for (const [leftover, reason] of leftovers) steps.push({ action: 'delete', name: leftover.name, reason });
+    for (const d of files) steps.push({ action: d.action, name: d.file.name, reason: d.reason });
     if (!release || release.draft) steps.push({ action: 'publish', name: this.#options.tag, reason: 'draft until every asset is in' });
     return steps;
   }
 
-  async publish(files: readonly PublishFile[]): Promise<Outcome[]> {
+  async #apply(decision: Decision): Promise<Outcome[]> {
     const log = this.#options.log;
-    const release = (await this.#findRelease()) ?? (await this.#createDraft());
-    let assets = await this.#listAssets(release.id);
-    const adopted = new Set<string>();
-    const adoptable = adoptableCopies(assets, files);
-    for (const [temp, file] of adoptable) {
+    const release = decision.release ?? (await this.#createDraft());
+    const placed = new Map<PublishFile, { asset: Asset; action: Action }>();
+    for (const [temp, file] of decision.adopt) {
       log.info(`publish: renaming ${temp.name} to ${file.name} (a verified copy left by an interrupted run)`);
       const { data } = await this.#octokit.rest.repos.updateReleaseAsset({ ...this.#repoParams, asset_id: temp.id, name: file.name });
-      // The answer is the renamed asset: the list is patched, not fetched again.
-      assets = assets.map((a) => (a === temp ? (data as Asset) : a));
-      adopted.add(file.name);
+      placed.set(file, { asset: data as Asset, action: 'rename' });
     }
-    const leftovers = new Map(this.#leftovers(assets, files, adoptable));
-    for (const [leftover, reason] of leftovers) {
+    for (const [leftover, reason] of decision.leftovers) {
       log.info(`publish: deleting ${leftover.name} (${reason})`);
       await this.#deleteAsset(leftover.id);
     }
-    for (const asset of assets.filter((a) => isTemporary(a) && !leftovers.has(a))) {
+    for (const asset of decision.others) {
       log.info(`publish: leaving ${asset.name} alone (${asset.state}, changed ${ageText(asset)} ago: perhaps another run's upload in progress)`);
     }
-    assets = assets.filter((a) => !isTemporary(a));
-    const decisions = await this.#decide(files, assets);
     const progress = startProgressGroup(log);
     // Every upload runs to its end: one failing leaves the others' verified assets in place.
-    const settled = await mapLimit<Decision, Asset>(decisions, this.#options.concurrency, async (d) => (d.action === 'skip' ? d.existing! : this.#place(release, d, progress)));
-    const placed = settledValues(settled);
+    const settled = await mapLimit<FileDecision, Asset>(decision.files, this.#options.concurrency, async (d) => (d.action === 'skip' ? d.existing! : this.#place(release, d, progress)));
+    settledValues(settled, (errors) => new UserError(errors.map((e) => e.message).join('\n'), { cause: errors[0] })).forEach((asset, i) => placed.set(decision.files[i]!.file, { asset, action: decision.files[i]!.action }));
+    const files = [...placed.keys()];
     await this.#verifyRelease(release, files);
     if (release.draft) {
       await this.#octokit.rest.repos.updateRelease({ ...this.#repoParams, release_id: release.id, draft: false });
       log.info(`publish: release ${this.#options.tag} published`);
     }
-    return decisions.map((d, i) => ({ name: d.file.name, size: d.file.size, sha256: d.file.sha256, action: adopted.has(d.file.name) ? 'rename' : d.action, url: placed[i]!.browser_download_url }));
+    return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((file) => {
+      const { asset, action } = placed.get(file)!;
+      return { name: file.name, size: file.size, sha256: file.sha256, action, url: asset.browser_download_url };
+    });
   }
 
   async #findRelease(): Promise<Release | undefined> {
@@ -158,12 +204,8 @@ export class GitHubPublisher implements Publisher {
     return (await this.#octokit.paginate(this.#octokit.rest.repos.listReleaseAssets, { ...this.#repoParams, release_id: releaseId, per_page: 100 })) as Asset[];
   }
 
-  #leftovers(assets: readonly Asset[], files: readonly PublishFile[], adoptable: ReadonlyMap<Asset, PublishFile>): [Asset, string][] {
-    return leftoverAssets(assets, files, adoptable, this.#runId, this.#options.tempGraceMs);
-  }
-
-  async #decide(files: readonly PublishFile[], assets: readonly Asset[]): Promise<Decision[]> {
-    const decisions: Decision[] = [];
+  async #decideFiles(files: readonly PublishFile[], assets: readonly Asset[]): Promise<FileDecision[]> {
+    const decisions: FileDecision[] = [];
     for (const file of files) {
       const existing = assets.find((a) => a.name === file.name && a.state === 'uploaded');
       if (!existing) {
@@ -181,12 +223,13 @@ export class GitHubPublisher implements Publisher {
   async #remoteSha256(asset: Asset): Promise<string> {
     if (asset.digest?.startsWith('sha256:')) return asset.digest.slice('sha256:'.length);
     const { token, timeoutMs } = this.#options;
-    const download = await withRetry(() => downloadSha256(asset.url, { token, timeoutMs }), this.#retryHooks(`download of ${asset.name}`), this.#options.retry);
+    const url = checkTokenDestination(asset.url, this.#endpoints, `the url of asset ${asset.name}`);
+    const download = await withRetry(() => downloadSha256(url, { token, timeoutMs }), this.#retryHooks(`download of ${asset.name}`), this.#options.retry);
     return download.sha256;
   }
 
   /** Upload under a temporary name, verify, delete the old asset, rename the new one. */
-  async #place(release: Release, decision: Decision, progress: ProgressGroup): Promise<Asset> {
+  async #place(release: Release, decision: FileDecision, progress: ProgressGroup): Promise<Asset> {
     const { file, existing } = decision;
     const temp = tempName(this.#runId, file.name);
     const bar = progress.start(`${decision.action} ${file.name}`, file.size);
@@ -236,7 +279,7 @@ export class GitHubPublisher implements Publisher {
   }
 
   async #upload(release: Release, file: PublishFile, name: string, onProgress: (bytes: number) => void, progress: ProgressGroup): Promise<Asset> {
-    const url = `${release.upload_url.replace(/\{[^}]*\}$/, '')}?name=${encodeURIComponent(name)}`;
+    const url = checkTokenDestination(`${release.upload_url.replace(/\{[^}]*\}$/, '')}?name=${encodeURIComponent(name)}`, this.#endpoints, `the upload_url of release ${this.#options.tag}`);
     const { token, timeoutMs } = this.#options;
     return withRetry(
       () => uploadFile({ url, token, timeoutMs, path: file.path, size: file.size, contentType: contentType(file.name), onProgress }) as Promise<Asset>,

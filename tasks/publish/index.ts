@@ -2,9 +2,8 @@
 // `local` (a folder) or `github` (a release). --dry-run prints the plan only.
 import { resolve } from 'node:path';
 import type { Context } from '../../lib/context.ts';
+import { lockTimeoutMs } from '../../lib/lock.ts';
 import type { Pipe } from '../../lib/pipe.ts';
-import { runPipes } from '../../lib/pipe.ts';
-import { defineTask } from '../task.ts';
 import { readToken } from './token.ts';
 import { LocalPublisher } from './local.ts';
 import { loadReleasePipe, releaseFiles } from './release-files.ts';
@@ -15,7 +14,7 @@ import type { Publisher } from './types.ts';
 async function publisherFor(ctx: Context): Promise<Publisher> {
   const { publish } = ctx.pillar;
   const target = ctx.flags.target ?? publish.target;
-  if (target === 'local') return new LocalPublisher(resolve(ctx.cwd, publish.local.dir, publish.github.tag), ctx.log);
+  if (target === 'local') return new LocalPublisher(resolve(ctx.cwd, publish.local.dir, publish.github.tag), ctx.log, { lockTimeoutMs: lockTimeoutMs(ctx.env, 600) });
   const { GitHubPublisher } = await import('./github.ts');
   return new GitHubPublisher({ repo: publish.github.repo, tag: publish.github.tag, baseUrl: publish.github.base_url, token: readToken(ctx.env, ctx.log), log: ctx.log });
 }
@@ -36,10 +35,3 @@ const publishPipe: Pipe = {
 
 /** The steps `release` ends with: load dist/release/ if this run packaged nothing, then publish. */
 export const publishPipes: readonly Pipe[] = [loadReleasePipe, publishPipe];
-
-export const publishTask = defineTask({
-  name: 'publish',
-  description: 'Upload dist/release/ to the publish target (a local folder or a GitHub release), verified',
-  flags: ['target', 'dryRun'],
-  run: (ctx) => runPipes(ctx, publishPipes),
-});

@@ -2,13 +2,14 @@
 // produced none (`gulp publish` alone), dist/release/manifest.json. Every file is
 // hashed and checked against what the package step recorded (the artifact's or
 // manifest's sha256, SHA256SUMS) before anything leaves the machine.
-import { readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import type { Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { UploadableArtifact } from '../../lib/artifacts.ts';
 import type { Context } from '../../lib/context.ts';
 import { UserError } from '../../lib/errors.ts';
-import { hashFile, type FileDigest } from '../../lib/hash.ts';
-import { MANIFEST_FILE, parseSumLine, parseSums, readManifest, SUMS_FILE, type Manifest } from '../../lib/manifest.ts';
+import { hashRegularFile, type FileDigest } from '../../lib/hash.ts';
+import { MANIFEST_FILE, parseSumLine, parseSums, readManifest, readReleaseText, SUMS_FILE, type Manifest } from '../../lib/manifest.ts';
 import type { Pipe } from '../../lib/pipe.ts';
 import type { PublishFile } from './types.ts';
 
@@ -36,20 +37,48 @@ interface Expected {
   from: string;
 }
 
-async function expectations(artifacts: readonly UploadableArtifact[]): Promise<Map<string, Expected[]>> {
+/**
+ * What each file must hold, from the package step's artifacts, manifest.json and
+ * SHA256SUMS; and what is wrong with the set itself: a file outside the release
+ * folder, one manifest.json does not list, an archive SHA256SUMS does not list
+ * (or lists with another digest than the manifest), a line for a file that is none.
+ */
+async function expectations(artifacts: readonly UploadableArtifact[], problems: string[]): Promise<Map<string, Expected[]>> {
   const expected = new Map<string, Expected[]>();
   const add = (path: string, value: Expected) => expected.set(path, [...(expected.get(path) ?? []), value]);
   for (const artifact of artifacts) {
     if (artifact.kind === 'archive') add(artifact.path, { size: artifact.size, sha256: artifact.sha256, md5: artifact.md5, from: 'the package step' });
   }
-  const sums = artifacts.find((a) => basename(a.path) === SUMS_FILE);
-  if (sums) {
-    const byName = new Map(artifacts.map((a) => [basename(a.path), a.path]));
-    for (const [name, sha256] of parseSums(await readFile(sums.path, 'utf8'))) {
-      const path = byName.get(name);
-      if (path) add(path, { sha256, from: SUMS_FILE });
-    }
+  const manifestFile = artifacts.find((a) => a.kind === 'manifest');
+  if (!manifestFile) {
+    problems.push(`${MANIFEST_FILE}: not among the files to publish`);
+    return expected;
   }
+  const dir = dirname(manifestFile.path);
+  const manifest = await readManifest(dir);
+  if (!manifest) {
+    problems.push(`${MANIFEST_FILE}: missing (${manifestFile.path})`);
+    return expected;
+  }
+  for (const { path } of artifacts) {
+    if (dirname(path) !== dir) problems.push(`${basename(path)}: ${path} is outside the release folder ${dir}`);
+    else if (!manifest.files.includes(basename(path))) problems.push(`${basename(path)}: not listed in ${MANIFEST_FILE}`);
+  }
+  const byName = new Map(artifacts.map((a) => [basename(a.path), a.path]));
+  for (const name of manifest.files.filter((f) => !byName.has(f))) problems.push(`${name}: listed in ${MANIFEST_FILE} but not among the files to publish`);
+  const archives = new Map(Object.values(manifest.binaries).map((entry) => [entry.file, entry]));
+  for (const [file, entry] of archives) {
+    if (byName.has(file)) add(byName.get(file)!, { size: entry.size, sha256: entry.sha256, md5: entry.md5, from: MANIFEST_FILE });
+  }
+  const sums = byName.get(SUMS_FILE);
+  const listed = parseSums((sums && (await readReleaseText(sums).catch(() => undefined))) ?? '');
+  for (const [name, sha256] of listed) {
+    const entry = archives.get(name);
+    if (!entry) problems.push(`${SUMS_FILE}: lists ${name}, which is no archive of ${MANIFEST_FILE}`);
+    else if (entry.sha256 !== sha256) problems.push(`${name}: ${SUMS_FILE} says sha256 ${sha256}, ${MANIFEST_FILE} says ${entry.sha256}`);
+    else add(byName.get(name)!, { sha256, from: SUMS_FILE });
+  }
+  for (const file of archives.keys()) if (!listed.has(file)) problems.push(`${file}: not listed in ${SUMS_FILE}`);
   return expected;
 }
 
@@ -60,14 +89,15 @@ async function expectations(artifacts: readonly UploadableArtifact[]): Promise<M
  */
 const hashed = new Map<string, { key: string; digest: FileDigest }>();
 
-async function digestOf(path: string): Promise<FileDigest> {
-  const { ino, size, mtimeMs, ctimeMs } = await stat(path);
-  const key = `${ino}:${size}:${mtimeMs}:${ctimeMs}`;
+/** The file's digest; undefined when it is not a regular file (a symlink, even to a file, is refused). */
+async function digestOf(path: string): Promise<FileDigest | undefined> {
   const cached = hashed.get(path);
-  if (cached?.key === key) return cached.digest;
-  const digest = await hashFile(path);
-  hashed.set(path, { key, digest });
-  return digest;
+  const before = await lstat(path);
+  const key = (s: Stats) => `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+  if (before.isFile() && cached?.key === key(before)) return cached.digest;
+  const read = await hashRegularFile(path);
+  if (read) hashed.set(path, { key: key(read.stat), digest: read.digest });
+  return read?.digest;
 }
 
 /** `<archive>.md5` and `<archive>.sha256` must name the archive and hold its digest. */
@@ -78,8 +108,8 @@ async function sidecarProblems(artifacts: readonly UploadableArtifact[]): Promis
     for (const [algorithm, want] of [['md5', archive.md5], ['sha256', archive.sha256]] as const) {
       const sidecar = artifacts.find((a) => a.path === `${archive.path}.${algorithm}`);
       if (!sidecar) continue;
-      const text = await readFile(sidecar.path, 'utf8').catch(() => undefined);
-      if (text === undefined) continue; // reported as missing by the hashing below
+      const text = await readReleaseText(sidecar.path).catch(() => undefined);
+      if (text === undefined) continue; // reported as missing or not a regular file by the hashing below
       const sum = parseSumLine(text);
       if (sum?.hex !== want || sum.name !== name) {
         problems.push(`${basename(sidecar.path)}: says ${JSON.stringify(text.trim().slice(0, 100))}, expected "${want}  ${name}"`);
@@ -98,13 +128,17 @@ export async function releaseFiles(ctx: Pick<Context, 'artifacts'>): Promise<Pub
     if (names.has(name) && names.get(name) !== path) throw new UserError(`two files would be published as ${name}: ${names.get(name)} and ${path}`);
     names.set(name, path);
   }
-  const expected = await expectations(artifacts);
-  const files: PublishFile[] = [];
   const problems = await sidecarProblems(artifacts);
+  const expected = await expectations(artifacts, problems);
+  const files: PublishFile[] = [];
   for (const [name, path] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
     let digest;
     try {
       digest = await digestOf(path);
+      if (!digest) {
+        problems.push(`${name}: not a regular file (${path}); only regular files of the release folder are published`);
+        continue;
+      }
     } catch (error) {
       problems.push(`${name}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `missing (${path})` : (error as Error).message}`);
       continue;

@@ -4,7 +4,7 @@
 // tasks run in-process (createTasks) with everything they print captured.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createTasks } from '../../index.ts';
@@ -20,6 +20,8 @@ export const FIXTURE_BUILDS: Record<string, Record<string, unknown>> = {
   vendored: { package: '.' },
   legacy: { gopath: 'example.org/legacy', package: './cmd/legacy' },
   moddep: { package: '.' },
+  /** A module in a sub-directory, go 1.23 (so Debian trixie's Go), main.Version/main.BuildID. */
+  submod: { builder: { recipe: 'golang-trixie' }, dir: 'server', package: '.', ldflags: '-X main.Version={version} -X main.BuildID={commit}' },
   /** Registry-sized (~10 MB); only the pipeline benchmark builds it. */
   webserver: { package: '.' },
 };
@@ -134,7 +136,7 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
 export async function useGulpCli(dir: string): Promise<void> {
   await mkdir(join(dir, 'node_modules'), { recursive: true });
   for (const dep of ['gulp', 'tsx']) await symlink(join(REPO_ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
-  await copyFile(join(REPO_ROOT, '.gulp.cjs'), join(dir, '.gulp.cjs'));
+  await writeFile(join(dir, '.gulp.js'), `export { message } from ${JSON.stringify(join(REPO_ROOT, 'gulp-config.cjs'))};\nexport const nodeFlags = ['--import=tsx'];\n`);
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }));
   await writeFile(join(dir, 'gulpfile.ts'), `import gulp from 'gulp';\nimport { createTasks, registerTasks } from ${JSON.stringify(join(REPO_ROOT, 'index.ts'))};\nregisterTasks(gulp, await createTasks({ cwd: import.meta.dirname }));\n`);
 }

@@ -13,6 +13,8 @@ const INSTALL: Record<string, string> = {
   'docker-registry': 'apt-get install docker-registry',
   htpasswd: 'apt-get install apache2-utils',
   curl: 'apt-get install curl',
+  flock: 'apt-get install util-linux',
+  unshare: 'apt-get install util-linux',
   openssl: 'apt-get install openssl',
   '/usr/sbin/sshd': 'apt-get install openssh-server (and mkdir -p -m 0755 /run/sshd)',
   '/usr/bin/python3': "apt-get install python3 supervisor (Debian's python3, with python3-supervisor)",

@@ -34,7 +34,9 @@ export interface RecordedRequest {
 export interface Snapshot {
   /** The request that changed the state: "POST /api/uploads/...". */
   after: string;
-  assets: { name: string; state: string; sha256: string | null }[];
+  /** Its index in `requests`. */
+  request: number;
+  assets: { id: number; name: string; state: string; sha256: string | null }[];
 }
 
 export type FaultEffect =
@@ -47,7 +49,11 @@ export type FaultEffect =
   /** Wait before handling; uploads are also read at `bytesPerSecond` when given. */
   | { type: 'slow'; delayMs: number; bytesPerSecond?: number }
   /** Upload: accept it, but store different bytes than were sent (a corrupted copy). */
-  | { type: 'corrupt' };
+  | { type: 'corrupt' }
+  /** Upload: store the asset whole, then answer this status (a lost answer: a retry finds the name taken). */
+  | { type: 'store-then-status'; status: number; body?: unknown }
+  /** Any request: first change one byte of the named asset on the server (another hand altered it), then answer as usual. */
+  | { type: 'tamper'; asset: string };
 
 export interface Fault {
   server?: Server;
@@ -77,8 +83,8 @@ interface Route {
   handle(req: IncomingMessage, res: ServerResponse, match: RegExpMatchArray, input: Record<string, unknown>): Promise<void> | void;
 }
 
-function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+function now(agoMs = 0): string {
+  return new Date(Date.now() - agoMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
@@ -93,15 +99,17 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readJson(body: AsyncIterable<Buffer>): Promise<Record<string, unknown>> {
   let text = '';
-  for await (const chunk of req as AsyncIterable<Buffer>) text += chunk.toString('utf8');
+  for await (const chunk of body) text += chunk.toString('utf8');
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
 
 export class GitHubEmulator {
   readonly requests: RecordedRequest[] = [];
   readonly snapshots: Snapshot[] = [];
+  /** Every asset deleted, as it was just before. */
+  readonly deleted: { id: number; name: string; state: string; sha256: string | null }[] = [];
   readonly #options: Required<EmulatorOptions>;
   readonly #faults: (Fault & { left: number })[] = [];
   readonly #releases: ReleaseRecord[] = [];
@@ -143,6 +151,11 @@ export class GitHubEmulator {
     return this.#hosts;
   }
 
+  /** Where the answers point from now on (upload_url; web: page links, download urls): a hostile or misconfigured server. */
+  setHost(kind: 'uploads' | 'web', root: string): void {
+    this.#hosts = { ...this.#hosts, [kind]: root };
+  }
+
   async stop(): Promise<void> {
     for (const server of Object.values(this.#servers)) {
       server.closeAllConnections();
@@ -179,8 +192,14 @@ export class GitHubEmulator {
     return release && this.#assetsOf(release).find((a) => a.name === name)?.content;
   }
 
+  /** Moves an asset's created_at and updated_at `ms` into the past: an upload made that long ago, without waiting. */
+  backdate(repo: string, tag: string, name: string, ms: number): void {
+    const release = this.#releases.find((r) => r.repo === repo && r.tag_name === tag);
+    for (const asset of release ? this.#assetsOf(release).filter((a) => a.name === name) : []) Object.assign(asset, { created_at: now(ms), updated_at: now(ms) });
+  }
+
   /** Puts a release (and its assets) in place, as a previous run or another tool would have left it. */
-  seedRelease(repo: string, release: { tag: string; draft?: boolean; assets?: { name: string; content: Buffer | string; state?: 'starter' | 'uploaded' }[] }): number {
+  seedRelease(repo: string, release: { tag: string; draft?: boolean; assets?: { name: string; content: Buffer | string; state?: 'starter' | 'uploaded'; ageMs?: number }[] }): number {
     const record = this.#createRelease(repo, { tag_name: release.tag, name: release.tag, draft: release.draft ?? false });
     for (const asset of release.assets ?? []) {
       const content = Buffer.from(asset.content);
@@ -188,7 +207,7 @@ export class GitHubEmulator {
       this.#assets.set(this.#nextId, {
         id: this.#nextId++, releaseId: record.id, name: asset.name, label: null, content_type: 'application/octet-stream', state,
         size: state === 'uploaded' ? content.length : 0, sha256: state === 'uploaded' ? createHash('sha256').update(content).digest('hex') : null,
-        content: state === 'uploaded' ? content : null, created_at: now(), updated_at: now(),
+        content: state === 'uploaded' ? content : null, created_at: now(asset.ageMs), updated_at: now(asset.ageMs),
       });
     }
     return record.id;
@@ -212,8 +231,8 @@ export class GitHubEmulator {
     return releaseBody(this.#hosts, release, this.#assetsOf(release).map((a) => assetBody(this.#hosts, release, a, this.#options.digests)));
   }
 
-  #snapshot(after: string): void {
-    this.snapshots.push({ after, assets: [...this.#assets.values()].map((a) => ({ name: a.name, state: a.state, sha256: a.sha256 })) });
+  #snapshot(after: string, request: number): void {
+    this.snapshots.push({ after, request, assets: [...this.#assets.values()].map((a) => ({ id: a.id, name: a.name, state: a.state, sha256: a.sha256 })) });
   }
 
   #takeFault(server: Server, method: string, path: string): FaultEffect | undefined {
@@ -223,26 +242,55 @@ export class GitHubEmulator {
     return fault.effect;
   }
 
+  #tamper(name: string): void {
+    for (const asset of [...this.#assets.values()].filter((a) => a.name === name && a.content && a.content.length > 0)) {
+      const content = Buffer.from(asset.content!);
+      content[0]! ^= 0xff;
+      Object.assign(asset, { content, sha256: createHash('sha256').update(content).digest('hex'), updated_at: now() });
+    }
+  }
+
   async #serve(server: Server, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const record: RecordedRequest = { server, method: req.method ?? 'GET', path: req.url ?? '/', status: 0, headers: req.headers, startedAt: performance.now(), endedAt: 0, bytes: 0 };
     this.requests.push(record);
     res.on('close', () => {
       record.status = res.headersSent ? res.statusCode : 0;
       record.endedAt = performance.now();
-      if (record.method !== 'GET' && res.statusCode < 300) this.#snapshot(`${record.method} ${record.path}`);
+      if (record.method !== 'GET' && (res.statusCode < 300 || effect?.type === 'store-then-status')) this.#snapshot(`${record.method} ${record.path}`, this.requests.indexOf(record));
     });
     const url = new URL(record.path, 'http://emulator');
     const isDownload = server === 'uploads' && url.pathname.startsWith('/download/');
     const prefix = server === 'api' ? API_PREFIX : UPLOAD_PREFIX;
     const path = `${url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname}${url.search}`;
+    let effect: FaultEffect | undefined;
+    let body: AsyncIterable<Buffer> = req;
     try {
-      let effect = this.#takeFault(server, record.method, path);
-      if (effect?.type === 'slow') {
+      effect = this.#takeFault(server, record.method, path);
+      if (effect?.type === 'tamper') this.#tamper(effect.asset);
+      if (effect?.type === 'slow' && effect.bytesPerSecond) await sleep(effect.delayMs);
+      else if (effect?.type === 'slow') {
+        // A client that gave up meanwhile (a socket timeout) gets nothing done for it: a real server
+        // creates the asset on arrival, not after the client left, when the retry may be done. The body
+        // is taken in while the answer stalls (as the server's socket buffers it), so that the client's
+        // leaving is seen even when it had sent a whole upload: the end of a stream is read after its data.
+        const early: Buffer[] = [];
+        let gone = false;
+        const take = (chunk: Buffer) => void early.push(chunk);
+        const leave = () => void (gone = true);
+        req.on('data', take);
+        res.once('close', leave);
         await sleep(effect.delayMs);
-        // A client that gave up meanwhile (a socket timeout) gets nothing done for it: a real
-        // server creates the asset on arrival, not after the client left, when the retry may be done.
-        if (req.socket.destroyed) return;
-        if (!effect.bytesPerSecond) effect = undefined;
+        // Timers run before I/O: on a busy machine the client's close may be waiting behind this wake-up.
+        for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+        req.pause();
+        req.off('data', take);
+        res.off('close', leave);
+        if (gone || req.socket.destroyed) return;
+        body = (async function* () {
+          yield* early;
+          yield* req as AsyncIterable<Buffer>;
+        })();
+        effect = undefined;
       }
       if (effect?.type === 'status') return send(res, effect.status, effect.body, effect.headers);
       if (isDownload) return this.#download(req, res, url);
@@ -250,8 +298,8 @@ export class GitHubEmulator {
       if (!this.#authorized(req)) return send(res, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
       const route = (server === 'api' ? this.#apiRoutes : this.#uploadRoutes).map((r) => ({ r, m: r.method === record.method ? r.pattern.exec(url.pathname.slice(prefix.length)) : null })).find((x) => x.m);
       if (!route) return send(res, 404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
-      if (route.r === this.#uploadRoutes[0]) return await this.#upload(req, res, route.m!, url, effect, record);
-      if (record.method === 'POST' || record.method === 'PATCH') record.body = await readJson(req);
+      if (route.r === this.#uploadRoutes[0]) return await this.#upload(req, body, res, route.m!, url, effect, record);
+      if (record.method === 'POST' || record.method === 'PATCH') record.body = await readJson(body);
       await route.r.handle(req, res, route.m!, record.body ?? {});
     } catch (error) {
       send(res, 500, { message: `emulator: ${(error as Error).message}` });
@@ -384,6 +432,7 @@ export class GitHubEmulator {
         const found = this.#asset(m);
         if (!found) return this.#notFound(res);
         this.#assets.delete(found.asset.id);
+        this.deleted.push({ id: found.asset.id, name: found.asset.name, state: found.asset.state, sha256: found.asset.sha256 });
         send(res, 204);
       },
     },
@@ -394,7 +443,7 @@ export class GitHubEmulator {
     { method: 'POST', pattern: /^\/repos\/([^/]+)\/([^/]+)\/releases\/(\d+)\/assets$/, handle: () => undefined },
   ];
 
-  async #upload(req: IncomingMessage, res: ServerResponse, m: RegExpMatchArray, url: URL, effect: FaultEffect | undefined, record: RecordedRequest): Promise<void> {
+  async #upload(req: IncomingMessage, body: AsyncIterable<Buffer>, res: ServerResponse, m: RegExpMatchArray, url: URL, effect: FaultEffect | undefined, record: RecordedRequest): Promise<void> {
     const release = this.#release(m);
     if (!release) return this.#notFound(res);
     const name = url.searchParams.get('name');
@@ -411,7 +460,7 @@ export class GitHubEmulator {
     const hash = createHash('sha256');
     const kept: Buffer[] = [];
     let received = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+    for await (const chunk of body) {
       record.bytes += chunk.length;
       if (res.headersSent) continue; // failed already: drain what the client still sends
       hash.update(chunk);
@@ -436,6 +485,7 @@ export class GitHubEmulator {
       sha256 = createHash('sha256').update(content).digest('hex');
     }
     Object.assign(asset, { state: 'uploaded', size: received, sha256, content, updated_at: now() });
+    if (effect?.type === 'store-then-status') return send(res, effect.status, effect.body, { connection: 'close' });
     send(res, 201, assetBody(this.#hosts, release, asset, this.#options.digests));
   }
 
