@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(docker.io debootstrap git xz-utils curl ca-certificates nginx supervisor redis-server docker-registry apache2-utils
   util-linux  # flock(1), the kit's cross-process locks
+  openssh-server openssl  # render's sshd -t, ca
   cron python3-venv)  # the stack's cron; a venv for circus (below)
 missing=()
 for p in "${packages[@]}"; do
@@ -16,6 +17,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# render validates sshd_config with sshd -t, which needs the privilege separation
+# directory the ssh service creates at boot.
+mkdir -p -m 0755 /run/sshd
 
 if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
   echo "setup: starting dockerd"
@@ -36,7 +41,4 @@ if ! command -v circusd >/dev/null 2>&1; then
   /opt/circus/bin/pip install -q circus
   ln -sf /opt/circus/bin/circusd /opt/circus/bin/circusctl /usr/local/bin/
 fi
-# sshd -t (render) and the stack's sshd need their privilege separation directory.
-mkdir -p -m 0755 /run/sshd
-
 npm ci --no-audit --no-fund

@@ -1,10 +1,12 @@
 // doctor: one OK/FAIL line per prerequisite, each FAIL with the fix to apply.
 // It reports whether a token is set, never its value.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { readLock, type LockFile } from '../lib/lockfile.ts';
 import { readToken, TOKEN_ENV } from './publish/token.ts';
+import { SYSTEM_PYTHON } from './render/validate.ts';
 import { defineTask } from './task.ts';
 
 interface Check {
@@ -16,7 +18,31 @@ interface Check {
 
 async function commandVersion(ctx: Context, command: string[]): Promise<string | undefined> {
   const out = await ctx.sh({ nothrow: true, timeout: '20s' })`${command}`;
-  return out.exitCode === 0 ? out.stdout.trim().split('\n')[0] : undefined;
+  if (out.exitCode !== 0) return undefined;
+  // nginx -v and sshd -V print their version as the last line on stderr.
+  return out.stdout.trim() ? out.stdout.trim().split('\n')[0] : out.stderr.trim().split('\n').at(-1);
+}
+
+/** The stack's programs (render validates with them, up runs them), each with its install command. */
+async function stackPrograms(ctx: Context): Promise<Check[]> {
+  const programs: [string, string[], string][] = [
+    ['nginx', ['nginx', '-v'], 'apt-get install nginx'],
+    ctx.pillar.supervisor === 'circus'
+      ? ['circus', ['circusd', '--version'], 'pip install circus (with the python3 that runs it)']
+      : ['supervisord', [SYSTEM_PYTHON, '-c', 'import supervisor.options, supervisor; print("supervisor (python3-supervisor)")'], 'apt-get install supervisor'],
+    ['redis-server', ['redis-server', '--version'], 'apt-get install redis-server'],
+    ['sshd', ['/usr/sbin/sshd', '-V'], 'apt-get install openssh-server'],
+    ['openssl', ['openssl', 'version'], 'apt-get install openssl'],
+  ];
+  const checks = await Promise.all(programs.map(async ([name, command, fix]): Promise<Check> => {
+    const version = await commandVersion(ctx, command);
+    return version ? { name, ok: true, detail: version } : { name, ok: false, detail: `${command[0]} not found or not working`, fix };
+  }));
+  // sshd -t and sshd refuse to run without it; the ssh service creates it at boot.
+  checks.push(existsSync('/run/sshd')
+    ? { name: 'sshd privilege separation directory', ok: true, detail: '/run/sshd' }
+    : { name: 'sshd privilege separation directory', ok: false, detail: '/run/sshd is missing', fix: 'mkdir -p -m 0755 /run/sshd' });
+  return checks;
 }
 
 async function editorGroup(ctx: Context): Promise<Check> {
@@ -59,7 +85,7 @@ async function pins(ctx: Context): Promise<Check> {
 
 export const doctorTask = defineTask({
   name: 'doctor',
-  description: 'Check docker, git, xz, the editor group, tokens (never printed) and pins',
+  description: 'Check docker, git, xz, the editor group, tokens (never printed), pins, and the stack\'s programs (nginx, supervisord or circus, redis-server, sshd, openssl)',
   async run(ctx) {
     const engine = ctx.pillar.engine;
     const server = await commandVersion(ctx, [engine, 'version', '--format', '{{.Server.Version}}']);
@@ -74,6 +100,7 @@ export const doctorTask = defineTask({
       await editorGroup(ctx),
       githubToken(ctx),
       await pins(ctx),
+      ...(await stackPrograms(ctx)),
     ];
     for (const check of checks) {
       ctx.log.print(`${check.ok ? 'OK  ' : 'FAIL'} ${check.name}: ${check.detail}${check.fix ? `\n     fix: ${check.fix}` : ''}`);

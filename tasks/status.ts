@@ -16,17 +16,17 @@ export function duration(seconds: number | null): string {
   return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
-export async function runStatus(ctx: Context): Promise<void> {
+export async function runStatus(ctx: Context, json: boolean): Promise<void> {
   const stack = await gatherStack(ctx);
   const supervisor = supervisorOf(stack);
   const pid = livePid(supervisor.pidFile);
   if (pid === undefined || !(await supervisor.answering())) {
-    if (ctx.flags.json) ctx.log.print(JSON.stringify({ running: false, healthy: false, supervisor: { kind: supervisor.kind, pid: pid ?? null } }));
+    if (json) ctx.log.print(JSON.stringify({ running: false, healthy: false, supervisor: { kind: supervisor.kind, pid: pid ?? null } }));
     throw new UserError(`status: the stack is not running (${supervisor.kind}${pid === undefined ? `: no live pid in ${supervisor.pidFile}` : ` pid ${pid} does not answer`})`);
   }
   const state = await health(stack, supervisor);
   const failed = state.statuses.filter((s) => ['FATAL', 'BACKOFF', 'EXITED'].includes(s.state));
-  if (ctx.flags.json) {
+  if (json) {
     ctx.log.print(JSON.stringify({ running: true, healthy: state.ok, supervisor: { kind: supervisor.kind, pid }, processes: state.statuses, checks: state.checks }, null, 2));
   } else {
     const width = Math.max(...state.statuses.map((s) => s.name.length));
@@ -41,6 +41,6 @@ export async function runStatus(ctx: Context): Promise<void> {
 export const statusTask = defineTask({
   name: 'status',
   description: 'Each process of the running stack (state, pid, uptime, restarts) and the health checks; exit 0 only when healthy',
-  flags: ['json'],
-  run: runStatus,
+  taskFlags: { json: { help: 'print JSON for scripts' } },
+  run: (ctx, flags) => runStatus(ctx, flags.json === true),
 });

@@ -86,7 +86,12 @@ async function foreground(ctx: Context, stack: Stack, supervisor: Supervisor, ch
   ctx.log.info(`up: ${supervisor.kind} was shut down (gulp down)`);
 }
 
-export async function runUp(ctx: Context): Promise<void> {
+export interface UpOptions {
+  /** Return once healthy, leaving the supervisor running. */
+  detach: boolean;
+}
+
+export async function runUp(ctx: Context, { detach }: UpOptions): Promise<void> {
   const stack = await gatherStack(ctx);
   const supervisor = supervisorOf(stack);
   const running = await runningSupervisor(supervisor);
@@ -105,7 +110,7 @@ export async function runUp(ctx: Context): Promise<void> {
 
   const stop = listenForStop();
   try {
-    const child = startSupervisor(stack, supervisor, ctx.flags.detach);
+    const child = startSupervisor(stack, supervisor, detach);
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     const state = await Promise.race([waitHealthy(stack, supervisor, () => child.exitCode === null && child.signalCode === null && stop.received === undefined), spawnError]);
     if (state instanceof Error) throw new UserError(`up: cannot start ${supervisor.kind} (${supervisor.command()[0]}): ${state.message}`);
@@ -120,7 +125,7 @@ export async function runUp(ctx: Context): Promise<void> {
       throw new UserError(`up: the stack did not become healthy within ${HEALTH_TIMEOUT_MS / 1000}s; every process started was stopped:\n${report}`);
     }
     ctx.log.print(summary(ctx, stack, supervisor, child.pid!, state.statuses));
-    if (ctx.flags.detach) {
+    if (detach) {
       child.unref();
       ctx.log.info(`up: detached; ${supervisor.kind} pid ${child.pid} in ${supervisor.pidFile}; stop it with \`gulp down\``);
       return;
@@ -134,8 +139,8 @@ export async function runUp(ctx: Context): Promise<void> {
 export const upTask = defineTask({
   name: 'up',
   description: 'Render, start the supervised stack (nginx, registry, docker_auth, redis, sshd, cron, plugins), wait until healthy; in the foreground until SIGTERM/SIGINT, or --detach; on a running stack, apply only what changed',
-  flags: ['detach'],
-  run: runUp,
+  taskFlags: { detach: { help: 'return once the stack is healthy, leaving it running (stop it with gulp down)' } },
+  run: (ctx, flags) => runUp(ctx, { detach: flags.detach === true }),
 });
 
 export const reconfigureTask = defineTask({

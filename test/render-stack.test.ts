@@ -38,7 +38,8 @@ function installedChecks(t: Parameters<typeof renderProject>[0], p: RenderProjec
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 
 test('htpasswd mode: nginx -t, supervisord, sshd -t accept the files; redis wants its password; the registry answers 401, then 200 for the right user, with the acl enforced', async (t) => {
-  const p = await rendered(t, { auth: { mode: 'htpasswd' }, acl: [{ match: { account: 'admin' }, actions: ['*'] }, { match: { account: 'readonly', name: 'library/*' }, actions: ['pull'] }] });
+  // First match wins: readonly's pull-only entry comes before the entry that lets anyone push to library/*.
+  const p = await rendered(t, { auth: { mode: 'htpasswd' }, acl: [{ match: { account: 'admin' }, actions: ['*'] }, { match: { account: 'readonly', name: 'library/*' }, actions: ['pull'] }, { match: { name: 'library/*' }, actions: ['*'] }] });
   installedChecks(t, p);
 
   const redisPassword = (await readFile(join(p.data, 'secrets', 'redis.password'), 'utf8')).trim();

@@ -17,6 +17,9 @@ const INSTALL: Record<string, string> = {
   circusd: 'python3 -m venv /opt/circus && /opt/circus/bin/pip install circus && ln -s /opt/circus/bin/circusd /opt/circus/bin/circusctl /usr/local/bin/ (scripts/setup.sh does it)',
   flock: 'apt-get install util-linux',
   unshare: 'apt-get install util-linux',
+  openssl: 'apt-get install openssl',
+  '/usr/sbin/sshd': 'apt-get install openssh-server (and mkdir -p -m 0755 /run/sshd)',
+  '/usr/bin/python3': "apt-get install python3 supervisor (Debian's python3, with python3-supervisor)",
 };
 
 export function requireCommands(...commands: string[]): void {
