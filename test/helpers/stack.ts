@@ -1,6 +1,6 @@
-// A project for the launcher tests: a gulpfile importing the kit (as another
-// project would), a pillar with every service on free loopback ports, Debian's
-// docker-registry as the registry binary, the echo fixture plugin, and a real
+// A project for the launcher tests: a gulpfile importing the kit's sources, a
+// pillar with every service on free loopback ports, Debian's docker-registry as
+// the registry binary, the echo fixture plugin, and a real
 // docker CLI with its own config dir. Everything started is stopped at teardown
 // by pid (the supervisor's pid file), never by name.
 import { execFile, spawn } from 'node:child_process';
@@ -66,9 +66,9 @@ export async function stackProject(extra: object = {}): Promise<StackProject> {
   // What the consumer fixture has: gulp-cli re-spawns node with tsx.
   await writeFile(join(dir, '.gulp.cjs'), "module.exports = { nodeFlags: ['--import=tsx'] };\n");
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'stack-test', private: true, type: 'module' }));
-  await writeFile(join(dir, 'gulpfile.ts'), "import gulp from 'gulp';\nimport { createTasks, registerTasks } from 'corpus-kit';\n\nregisterTasks(gulp, await createTasks({ cwd: import.meta.dirname }));\n");
+  // The kit's sources through tsx (the package's compiled build is tested by the consumer tests).
+  await writeFile(join(dir, 'gulpfile.ts'), `import gulp from 'gulp';\nimport { createTasks, registerTasks } from ${JSON.stringify(join(REPO_ROOT, 'index.ts'))};\n\nregisterTasks(gulp, await createTasks({ cwd: import.meta.dirname }));\n`);
   await mkdir(join(dir, 'node_modules'));
-  await symlink(REPO_ROOT, join(dir, 'node_modules/corpus-kit'));
   for (const dep of ['gulp', 'tsx']) await symlink(join(REPO_ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
   const base = {
     data_root: data,
