@@ -51,6 +51,8 @@ async function usable(ctx: Context, pair: Pair): Promise<boolean> {
 
 export async function runCa(ctx: Context): Promise<void> {
   const dir = join(ctx.pillar.data_root, 'ca');
+  // data_root and its parents with the default mode (the services walk through them); only ca/ is private.
+  await mkdir(ctx.pillar.data_root, { recursive: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
   const ca = { certificate: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
