@@ -3,11 +3,13 @@
 // would for the user's own commands. Nothing here relies on the engine seeing
 // this machine's files: caches are named volumes, trees go in and outputs come
 // out as tar streams through the CLI, so a remote engine works the same.
-import { randomBytes } from 'node:crypto';
-import { basename } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import type { ProcessOutput, ProcessPromise } from 'zx/core';
 import type { Context } from './context.ts';
 import { UserError } from './errors.ts';
+import { lockTimeoutMs, withLock } from './lock.ts';
 
 /** An image as the engine has it: its id and labels. */
 export interface Image {
@@ -70,19 +72,43 @@ function failure(what: string, out: ProcessOutput): Error {
 
 /**
  * A named volume, created when missing (the engine copies the image's content at
- * `target` into it on first mount); returns whether it was created. A volume
- * belongs to root; for another caller its mount point is handed over once,
- * mounted exactly as the builds mount it.
+ * `target` into it on first mount); returns whether it was created. The first
+ * mount is made once, by one container, before anyone else may use the volume:
+ * two builds starting at once on a new volume would both copy the image's
+ * content into it and fail on each other's files ("file exists"). So creation
+ * and that first mount happen under a lock (this machine's runs) and once per
+ * run (the binaries of one run). A volume belongs to root; for another caller
+ * the first mount also hands its mount point over.
  */
-export async function ensureVolume(ctx: Context, name: string, image: string, target: string): Promise<boolean> {
-  if ((await ctx.sh({ nothrow: true })`${ctx.pillar.engine} volume inspect ${name}`).exitCode === 0) return false;
-  await createVolume(ctx, name);
-  const uid = process.getuid?.() ?? 0;
-  if (uid === 0) return true;
-  const owner = `${uid}:${process.getgid?.() ?? 0}`;
-  const chown = await ctx.sh({ nothrow: true })`${ctx.pillar.engine} run --rm --network none --user 0:0 ${volumeMount(name, target)} ${image} chown -R ${owner} ${target}`;
-  if (chown.exitCode !== 0) throw failure(`handing volume ${name} to ${owner}`, chown);
-  return true;
+export function ensureVolume(ctx: Context, name: string, image: string, target: string): Promise<boolean> {
+  let runs = volumesMade.get(ctx);
+  if (!runs) volumesMade.set(ctx, (runs = new Map()));
+  let made = runs.get(name);
+  if (!made) runs.set(name, (made = makeVolume(ctx, name, image, target)));
+  return made;
+}
+
+const volumesMade = new WeakMap<Context, Map<string, Promise<boolean>>>();
+
+async function makeVolume(ctx: Context, name: string, image: string, target: string): Promise<boolean> {
+  const exists = async () => (await ctx.sh({ nothrow: true })`${ctx.pillar.engine} volume inspect ${name}`).exitCode === 0;
+  if (await exists()) return false;
+  const lock = join(tmpdir(), `corpus-kit-volume-${createHash('sha256').update(`${ctx.env.DOCKER_HOST ?? ''} ${name}`).digest('hex').slice(0, 16)}.lock`);
+  return withLock(lock, async () => {
+    if (await exists()) return false;
+    await createVolume(ctx, name);
+    try {
+      const uid = process.getuid?.() ?? 0;
+      const command = uid === 0 ? ['true'] : ['chown', '-R', `${uid}:${process.getgid?.() ?? 0}`, target];
+      const first = await ctx.sh({ nothrow: true })`${ctx.pillar.engine} run --rm --network none --user 0:0 ${volumeMount(name, target)} ${image} ${command}`;
+      if (first.exitCode !== 0) throw failure(`first mount of volume ${name}`, first);
+    } catch (error) {
+      // A volume whose first mount failed would be taken as ready by the next run.
+      await removeVolume(ctx, name);
+      throw error;
+    }
+    return true;
+  }, { what: `volume ${name}`, timeoutMs: lockTimeoutMs(ctx.env, 600), onWait: (holder) => ctx.log.info(holder) });
 }
 
 async function createVolume(ctx: Context, name: string): Promise<void> {
