@@ -23,6 +23,9 @@ test('ca issues a server certificate that openssl verifies against the CA for ev
   for (const ip of ['127.0.0.1', '::1']) t.regex(openssl('x509', '-noout', '-checkip', ip, '-in', join(ca, 'server.crt')), /does match/, ip);
   t.notRegex(openssl('x509', '-noout', '-checkhost', 'other.example.com', '-in', join(ca, 'server.crt')), /does match/);
   for (const key of ['ca.key', 'server.key', 'token.key']) t.is((await stat(join(ca, key))).mode & 0o777, 0o600, key);
+  // docker_auth runs as the service user (nobody here) and signs with the token key.
+  t.is((await stat(join(ca, 'token.key'))).uid, Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' })));
+  t.is((await stat(join(ca, 'ca.key'))).uid, 0);
   // No key material in the output.
   for (const key of ['ca.key', 'server.key', 'token.key']) {
     const body = (await readFile(join(ca, key), 'utf8')).split('\n')[1]!;
