@@ -30,7 +30,8 @@ process.chdir(root);
 rmSync('build', { recursive: true, force: true });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 await build({
-  entryPoints: ['index.ts'],
+  // cron.js: the stack's cron process (lib/cron/main.ts), which supervisord runs with node.
+  entryPoints: { index: 'index.ts', cron: 'lib/cron/main.ts' },
   outdir: 'build',
   bundle: true,
   splitting: true,

@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { loadPillar } from '../pillar/loader.ts';
+import { PACKAGE_ROOT } from '../pillar/package-root.ts';
 import { definePlugin } from '../plugins/api.ts';
 import { builtinPlugins } from '../plugins/builtin/index.ts';
 import { setupPlugins } from '../plugins/host.ts';
@@ -20,10 +21,10 @@ const webapp = definePlugin({
   name: 'webapp',
   dependsOn: ['nginx'],
   setup(host) {
-    host.addProcess({ name: 'webapp', command: ['/usr/bin/node', 'server.js', '--port=8099'], directory: '/srv/webapp', user: 'registry', environment: { GREETING: 'hello world 100%', MODE: 'a=b' }, stopwaitsecs: 30, log: 'stdout', ports: [8099] });
+    host.addProcess({ name: 'webapp', command: ['/srv/webapp/bin/node', 'server.js', '--port=8099'], directory: '/srv/webapp', user: 'registry', environment: { GREETING: 'hello world 100%', MODE: 'a=b' }, stopwaitsecs: 30, log: 'stdout', ports: [8099] });
     host.addRoute({ prefix: '/webapp/', upstream: { host: '127.0.0.1', port: 8099 }, max_body_size: '10m' });
     host.addRoute({ prefix: '/webapp/api/', upstream: { host: '127.0.0.1', port: 8099 } });
-    host.addFile({ path: 'cron/webapp', content: '*/5 * * * * /usr/bin/node /srv/webapp/sweep.js\n' });
+    host.addFile({ path: 'cron/webapp', content: '*/5 * * * * /srv/webapp/bin/node /srv/webapp/sweep.js\n' });
   },
 });
 
@@ -49,7 +50,9 @@ async function rendered(mode: string) {
     secrets: { users: { admin: 'admin-password-1', readonly: 'readonly-password-1' }, redisPassword: 'redis-password-1', httpSecret: 'http-secret-1' },
     authorizedKeys: [{ file: 'alice.pub', key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGolden alice@example\n' }],
   });
-  return renderFiles(stack, plugins);
+  // The cron process is the node running render with the kit's scheduler: where both are installed differs by
+  // machine (the webapp's node is its own, so never this one).
+  return renderFiles(stack, plugins).map((file) => ({ ...file, content: file.content.replaceAll(process.execPath, '{node}').replaceAll(PACKAGE_ROOT, '{package}') }));
 }
 
 async function listGolden(dir: string): Promise<string[]> {
