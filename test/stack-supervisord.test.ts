@@ -1,8 +1,7 @@
 // The launcher against real processes on loopback: supervisord, nginx (TLS from
 // `gulp ca`, htpasswd auth), Debian's docker-registry, redis, sshd, cron and the
 // echo fixture plugin, with a real docker CLI pushing and pulling through nginx.
-// One stack at a time (cron takes a machine-wide lock), so the tests are serial
-// and share one project.
+// The tests are serial and share one project.
 import test from 'ava';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -13,7 +12,7 @@ import { refuseMarker } from './fixtures/plugins/echo.ts';
 import { freePort } from './helpers/render-project.ts';
 import { allCommandLines, digestOf, foregroundUp, isAlive, NEW_USER_PASSWORD, READONLY_PASSWORD, stackProject, statusJson, trustCa, type StackProject } from './helpers/stack.ts';
 
-requireCommands('docker', 'nginx', 'supervisord', 'redis-server', 'docker-registry', 'cron');
+requireCommands('docker', 'nginx', 'supervisord', 'redis-server', 'docker-registry');
 
 const USERS = { admin: { password: null }, readonly: { password: { env: 'REGISTRY_READONLY_PASSWORD' } }, newuser: { password: { env: 'NEW_USER_PASSWORD' } } };
 const ACL = [{ match: { account: 'admin' }, actions: ['*'] }, { match: { account: 'readonly' }, actions: ['pull'] }, { match: { account: 'newuser' }, actions: ['pull', 'push'] }];

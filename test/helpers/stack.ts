@@ -40,7 +40,7 @@ export interface StackProject {
   registry: string;
   env: NodeJS.ProcessEnv;
   gulp(args: string[], env?: NodeJS.ProcessEnv): Promise<GulpRun>;
-  /** `gulp up ARGS` in a private /run (see isolatedArgv); resolves when it exits. */
+  /** `gulp up ARGS`; resolves when it exits. */
   up(args?: string[]): Promise<GulpRun>;
   /** Rewrites the pillar with these keys over the base. */
   setPillar(extra: object): Promise<void>;
@@ -105,7 +105,7 @@ export async function stackProject(extra: object = {}): Promise<StackProject> {
     env,
     gulp: (args, more = {}) => runGulp(dir, args, { ...env, ...more }),
     up: (args = []) => new Promise((resolve, reject) => {
-      const child = spawnIsolatedUp(project, args);
+      const child = spawnUp(project, args);
       let stdout = '';
       let stderr = '';
       let all = '';
@@ -208,25 +208,20 @@ export async function statusJson(project: StackProject): Promise<{ run: GulpRun;
 }
 
 /**
- * `gulp up` in its own mount namespace with a private, empty /run: the stack's
- * cron takes cron's machine-wide lock (/run/crond.pid), which the host's own
- * cron, or another test's stack, may hold. Everything else is shared: network,
- * pids, the data_root. Node gets tsx itself and gulp-cli is told not to
- * re-spawn, so the process is the one running `up` (the one a signal must
- * reach: unshare and sh exec into it).
+ * `gulp up`: node gets tsx itself and gulp-cli is told not to re-spawn, so the
+ * process is the one running `up` (the one a signal must reach).
  */
-function spawnIsolatedUp(project: StackProject, args: readonly string[]): ReturnType<typeof spawn> {
-  const setup = 'mount -t tmpfs -o mode=0755 corpus-test-run /run && mkdir -m 0755 /run/sshd && exec "$@"';
-  return spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', setup, 'sh', process.execPath, '--import=tsx', join(REPO_ROOT, 'node_modules/gulp/bin/gulp.js'), '--no-respawning', '--cwd', project.dir, 'up', ...args], {
+function spawnUp(project: StackProject, args: readonly string[]): ReturnType<typeof spawn> {
+  return spawn(process.execPath, ['--import=tsx', join(REPO_ROOT, 'node_modules/gulp/bin/gulp.js'), '--no-respawning', '--cwd', project.dir, 'up', ...args], {
     cwd: project.dir,
     env: { ...process.env, ...project.env, CI: 'true', FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-/** Starts `gulp up` in the foreground (isolated); resolves once it printed that the stack is healthy. */
+/** Starts `gulp up` in the foreground; resolves once it printed that the stack is healthy. */
 export function foregroundUp(project: StackProject): Promise<{ child: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null> }> {
-  const child = spawnIsolatedUp(project, []);
+  const child = spawnUp(project, []);
   let all = '';
   // 'exit', not 'close': a stack left behind would hold the output pipe open.
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

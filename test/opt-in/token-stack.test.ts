@@ -19,7 +19,7 @@ test('token mode with docker_auth: admin pushes and pulls, readonly pulls but is
   if (!AUTH_SERVER || !existsSync(AUTH_SERVER)) {
     throw new Error(`prerequisite missing: a docker_auth binary: set CORPUS_KIT_AUTH_SERVER to the path of auth_server (built by \`gulp compile --only auth_server\` into dist/bin/auth_server)${AUTH_SERVER ? `; ${AUTH_SERVER} does not exist` : ''}`);
   }
-  requireCommands('docker', 'nginx', 'supervisord', 'redis-server', 'docker-registry', 'cron');
+  requireCommands('docker', 'nginx', 'supervisord', 'redis-server', 'docker-registry');
   const p = await stackProject();
   project = p;
   // docker asks the realm for tokens: it must name a host and port the daemon reaches (loopback).
