@@ -59,6 +59,8 @@ test('a * * * * * entry runs at the start of the next minute with the crontab SH
   t.regex(cron.output(), /cron: line 4: exited \(pid \d+\) with 0 after [\d.]+ s/);
 
   const jobPid = Number((await readFile(job, 'utf8')).split('\n')[0]);
+  // Standalone, no supervisor kills the group: a failed test must not leave the job behind.
+  t.teardown(() => isAlive(jobPid) && process.kill(jobPid, 'SIGKILL'));
   t.true(isAlive(jobPid));
   cron.child.kill('SIGTERM');
   const code = await Promise.race([cron.exited, sleep(5000).then(() => 'still running')]);

@@ -2,8 +2,10 @@
 // start of each matching minute. Unlike the system cron it reads only that
 // file and takes no machine-wide lock, so it runs beside a host's own cron.
 // An entry still running when it is due again is skipped (logged), never run
-// twice at once. SIGTERM/SIGINT reach every running job's process group; the
-// scheduler exits 0 once they have exited.
+// twice at once. SIGTERM/SIGINT are passed on to every running job; the
+// scheduler exits 0 once they have exited. Jobs stay in the scheduler's process
+// group, so the supervisor's group signals (stopasgroup, killasgroup) reach
+// what they started too, and a killed scheduler leaves no job behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dueEntries, parseCrontab, type CronEntry, type Crontab } from './crontab.ts';
@@ -34,8 +36,7 @@ export function runScheduler(file: string): Promise<void> {
       return;
     }
     const started = Date.now();
-    // Its own process group, so a stop signal reaches what the shell started too.
-    const child = spawn(shell, ['-c', entry.command], { env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const child = spawn(shell, ['-c', entry.command], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     running.set(entry, child);
     log(`line ${entry.line}: started (pid ${child.pid}): ${entry.command}`);
     child.on('error', (error) => log(`line ${entry.line}: could not start ${shell}: ${error.message}`));
@@ -64,7 +65,7 @@ export function runScheduler(file: string): Promise<void> {
     log(`${signal}: stopping${running.size ? `, signalling ${running.size} running job(s)` : ''}`);
     for (const child of running.values()) {
       try {
-        process.kill(-child.pid!, signal);
+        process.kill(child.pid!, signal);
       } catch {
         // Already gone: its 'close' is on its way.
       }
