@@ -47,7 +47,12 @@ test('a * * * * * entry runs at the start of the next minute with the crontab SH
     '',
   ].join('\n'));
   const cron = startCron(crontab);
-  t.teardown(() => cron.child.kill('SIGKILL'));
+  t.teardown(async () => {
+    cron.child.kill('SIGKILL');
+    // Standalone, no supervisor kills the group: a failed test must not leave the job behind.
+    const pid = Number((await readFile(job, 'utf8').catch(() => '')).split('\n')[0]);
+    if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
+  });
 
   const line = await until(async () => (existsSync(ran) ? (await readFile(ran, 'utf8')).trim() || undefined : undefined), 62_000);
   t.truthy(line, `the entry did not run within 62 s:\n${cron.output()}`);
@@ -59,8 +64,6 @@ test('a * * * * * entry runs at the start of the next minute with the crontab SH
   t.regex(cron.output(), /cron: line 4: exited \(pid \d+\) with 0 after [\d.]+ s/);
 
   const jobPid = Number((await readFile(job, 'utf8')).split('\n')[0]);
-  // Standalone, no supervisor kills the group: a failed test must not leave the job behind.
-  t.teardown(() => isAlive(jobPid) && process.kill(jobPid, 'SIGKILL'));
   t.true(isAlive(jobPid));
   cron.child.kill('SIGTERM');
   const code = await Promise.race([cron.exited, sleep(5000).then(() => 'still running')]);
