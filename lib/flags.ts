@@ -14,6 +14,10 @@ export interface Flags {
   repin: boolean;
   /** ca: start over (a new CA, server certificate and token key pair). */
   force: boolean;
+  /** up: return once healthy, leaving the supervisor running. */
+  detach: boolean;
+  /** status: machine-readable output. */
+  json: boolean;
 }
 
 /** Flag help shown by `gulp --tasks`, per flag name. */
@@ -25,6 +29,8 @@ export const FLAG_HELP = {
   verbose: '--verbose: log every command (secrets masked)',
   repin: '--repin: accept tags that moved since corpus.lock.json was written',
   force: '--force: start over (a new CA, server certificate and token key pair)',
+  detach: '--detach: return once the stack is healthy, leaving it running (stop it with gulp down)',
+  json: '--json: print JSON for scripts',
 } as const;
 
 export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Flags {
@@ -42,6 +48,8 @@ export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Fla
       silent: { type: 'boolean' },
       repin: { type: 'boolean' },
       force: { type: 'boolean' },
+      detach: { type: 'boolean' },
+      json: { type: 'boolean' },
     },
   });
   const strings = (value: unknown): string[] =>
@@ -59,5 +67,7 @@ export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Fla
     quiet: values.quiet === true || values.silent === true,
     repin: values.repin === true,
     force: values.force === true,
+    detach: values.detach === true,
+    json: values.json === true,
   };
 }

@@ -10,8 +10,11 @@ import type { TaskSpec } from '../plugins/api.ts';
 import { buildTasks } from './build.ts';
 import { caTask } from './ca.ts';
 import { doctorTask } from './doctor.ts';
+import { downTask } from './down.ts';
 import { pillarTasks } from './pillar.ts';
 import { renderTask } from './render.ts';
+import { statusTask } from './status.ts';
+import { reconfigureTask, upTask } from './up.ts';
 import { flagHelp, type KitTask } from './task.ts';
 
 export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
@@ -19,7 +22,7 @@ export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
 export type GulpTask = (() => Promise<void>) & { displayName: string; description: string; flags: Record<string, string> };
 
 /** Every task of the kit, in the order `gulp --tasks` lists them. */
-export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, caTask, renderTask, doctorTask];
+export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, caTask, renderTask, upTask, downTask, statusTask, reconfigureTask, doctorTask];
 
 function gulpTask(name: string, description: string, flags: Record<string, string>, run: () => Promise<void>): GulpTask {
   return Object.assign(run, { displayName: name, description, flags });

@@ -1,0 +1,117 @@
+// up: render (a bad pillar stops here with nothing changed), prepare
+// {data_root}, start the supervisor, wait until the stack is healthy, print one
+// summary (where generated passwords are stored, never the passwords). In the
+// foreground until SIGTERM/SIGINT, which stop the stack through the supervisor;
+// --detach returns once healthy. On a running stack, up reconfigures it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Context } from '../lib/context.ts';
+import { UserError } from '../lib/errors.ts';
+import { alive, livePid, type Supervisor } from '../lib/supervisor.ts';
+import type { Stack } from '../plugins/stack.ts';
+import { checkPrivilegedPorts, failureReport, HEALTH_TIMEOUT_MS, prepareDataRoot, runningSupervisor, serviceIds, stopStack, summary, supervisorOf, waitHealthy } from './launch.ts';
+import { reconfigure } from './launch-reconfigure.ts';
+import { runRender } from './render.ts';
+import { gatherStack } from './render/gather.ts';
+import { defineTask } from './task.ts';
+
+/** The supervisor's environment: no secret of ours is inherited by any process it starts. */
+const supervisorEnv = () => ({ PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' });
+
+function startSupervisor(stack: Stack, supervisor: Supervisor, detach: boolean): ChildProcess {
+  const [command, ...args] = supervisor.command();
+  // Detached: its output goes to a file beside the logs. In the foreground, to ours, like the seed's launcher.
+  const console = detach ? openSync(join(stack.paths.log, `${supervisor.kind}.console.log`), 'a', 0o640) : undefined;
+  try {
+    // Its own session and process group: a terminal's ^C reaches up, which stops the stack in order.
+    return spawn(command!, args, { cwd: stack.paths.data, env: supervisorEnv(), detached: true, stdio: console === undefined ? ['ignore', 'inherit', 'inherit'] : ['ignore', console, console] });
+  } finally {
+    if (console !== undefined) closeSync(console);
+  }
+}
+
+/** Waits for SIGTERM/SIGINT (then stops the stack) or for the supervisor to exit on its own (an error). */
+function foreground(ctx: Context, stack: Stack, supervisor: Supervisor, child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      ctx.log.info(`up: ${signal}: stopping the stack through ${supervisor.kind}`);
+      stopStack(stack, supervisor, child.pid!).then((pids) => {
+        ctx.log.info(`up: stopped (${pids.length} processes, nothing left running)`);
+        finish(resolve)();
+      }, (error: unknown) => finish(() => reject(error))());
+    };
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    const onExit = (code: number | null, signal: string | null) => {
+      if (!stopping) finish(() => reject(new UserError(`up: ${supervisor.kind} exited on its own (${signal ?? `code ${code}`}); see ${supervisor.logFile}`)))();
+    };
+    const finish = (then: () => void) => () => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      child.off('exit', onExit);
+      then();
+    };
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    child.on('exit', onExit);
+  });
+}
+
+export async function runUp(ctx: Context): Promise<void> {
+  const stack = await gatherStack(ctx);
+  const supervisor = supervisorOf(stack);
+  const running = await runningSupervisor(supervisor);
+  if (running !== undefined) {
+    ctx.log.info(`up: the stack is already running (${supervisor.kind} pid ${running}); starting nothing, applying only what changed`);
+    await reconfigure(ctx, supervisor);
+    return;
+  }
+  const stale = livePid(supervisor.pidFile);
+  if (stale !== undefined) throw new UserError(`up: ${supervisor.kind} pid ${stale} (${supervisor.pidFile}) is running but does not answer; stop it (gulp down, or kill ${stale}) first`);
+  checkPrivilegedPorts(stack);
+  const ids = serviceIds(stack);
+  await runRender(ctx);
+  await prepareDataRoot(stack, ids);
+
+  const child = startSupervisor(stack, supervisor, ctx.flags.detach);
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const state = await Promise.race([waitHealthy(stack, supervisor, () => child.exitCode === null && child.signalCode === null), spawnError]);
+  if (state instanceof Error) throw new UserError(`up: cannot start ${supervisor.kind} (${supervisor.command()[0]}): ${state.message}`);
+  if (!state.ok) {
+    const report = await failureReport(stack, state.checks);
+    if (child.exitCode === null && (await supervisor.answering())) {
+      await stopStack(stack, supervisor, child.pid!);
+    } else if (child.pid && alive(child.pid)) {
+      process.kill(-child.pid, 'SIGKILL');
+    }
+    throw new UserError(`up: the stack did not become healthy within ${HEALTH_TIMEOUT_MS / 1000}s; every process started was stopped:\n${report}`);
+  }
+  ctx.log.print(summary(ctx, stack, supervisor, child.pid!, state.statuses));
+  if (ctx.flags.detach) {
+    child.unref();
+    ctx.log.info(`up: detached; ${supervisor.kind} pid ${child.pid} in ${supervisor.pidFile}; stop it with \`gulp down\``);
+    return;
+  }
+  await foreground(ctx, stack, supervisor, child);
+}
+
+export const upTask = defineTask({
+  name: 'up',
+  description: 'Render, start the supervised stack (nginx, registry, docker_auth, redis, sshd, cron, plugins), wait until healthy; in the foreground until SIGTERM/SIGINT, or --detach; on a running stack, apply only what changed',
+  flags: ['detach'],
+  run: runUp,
+});
+
+export const reconfigureTask = defineTask({
+  name: 'reconfigure',
+  description: 'Render, then apply only what changed to the running stack (nginx -s reload, supervisor update, restart a process whose config changed)',
+  run: async (ctx) => {
+    const supervisor = supervisorOf(await gatherStack(ctx));
+    if ((await runningSupervisor(supervisor)) === undefined) throw new UserError('reconfigure: the stack is not running (start it with gulp up)');
+    await reconfigure(ctx, supervisor);
+  },
+});
