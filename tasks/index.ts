@@ -11,6 +11,7 @@ import { buildTasks } from './build.ts';
 import { caTask } from './ca.ts';
 import { doctorTask } from './doctor.ts';
 import { downTask } from './down.ts';
+import { imageBuildTask } from './image-build.ts';
 import { pillarTasks } from './pillar.ts';
 import { renderTask } from './render.ts';
 import { statusTask } from './status.ts';
@@ -22,7 +23,7 @@ export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
 export type GulpTask = (() => Promise<void>) & { displayName: string; description: string; flags: Record<string, string> };
 
 /** Every task of the kit, in the order `gulp --tasks` lists them. */
-export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, caTask, renderTask, upTask, downTask, statusTask, reconfigureTask, doctorTask];
+export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, caTask, renderTask, upTask, downTask, statusTask, reconfigureTask, imageBuildTask, doctorTask];
 
 function gulpTask(name: string, description: string, flags: Record<string, string>, run: () => Promise<void>): GulpTask {
   return Object.assign(run, { displayName: name, description, flags });

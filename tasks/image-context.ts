@@ -1,0 +1,154 @@
+// The `docker build` context of the registry image, assembled in a fresh
+// directory: the Dockerfile (container/Dockerfile.njk), the entrypoint, the
+// image's pillar layer, the kit with its production dependencies, and each
+// binary of the release, decompressed only after its archive matched
+// manifest.json's sha256 (and checked again after decompression by xz's own
+// integrity check). Nothing reaches the engine before every binary passed.
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, cp, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import nunjucks from 'nunjucks';
+import { stringify } from 'yaml';
+import type { Context } from '../lib/context.ts';
+import { UserError } from '../lib/errors.ts';
+import { hashFile } from '../lib/hash.ts';
+import { MANIFEST_FILE, readManifest, type ManifestBinary } from '../lib/manifest.ts';
+
+/** The kit's own folder (where this package is installed). */
+export const KIT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CONTAINER_DIR = join(KIT_ROOT, 'container');
+/** What the image holds of the kit: enough to run its gulpfile (the launcher). */
+const KIT_FILES = ['package.json', '.gulp.cjs', 'tsconfig.json', 'index.ts', 'gulpfile.ts', 'lib', 'tasks', 'plugins', 'pillar', 'templates', 'container'];
+/** Where the image keeps the kit. */
+export const IMAGE_KIT_DIR = '/opt/corpus-kit';
+/** Context files keep this mtime, so the layers they make do not change with the day of the build. */
+const FIXED_TIME = new Date('2000-01-01T00:00:00Z');
+
+/** A binary installed in the image, as its labels describe it. */
+export interface ImageBinary extends Pick<ManifestBinary, 'version' | 'commit' | 'sha256' | 'file'> {
+  name: string;
+  /** Its path in the image. */
+  path: string;
+}
+
+/** A JSON string, which is also a Dockerfile string (exec form, paths) once `$` cannot start a variable. */
+export function dockerJson(value: string): string {
+  if (/[\0\n\r]/.test(value)) throw new UserError(`Dockerfile value ${JSON.stringify(value)}: control characters cannot be written into a Dockerfile`);
+  return JSON.stringify(value).replaceAll('$', '\\$');
+}
+
+interface DockerfileView {
+  header: string;
+  base: string;
+  user: string;
+  group: string;
+  gid: number;
+  dataRoot: string;
+  kitDir: string;
+  ports: number[];
+  binaries: ImageBinary[];
+}
+
+function renderDockerfile(view: DockerfileView): string {
+  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(CONTAINER_DIR), { autoescape: false, throwOnUndefined: true, trimBlocks: true, lstripBlocks: true });
+  env.addFilter('dockerJson', dockerJson);
+  return env.render('Dockerfile.njk', view);
+}
+
+/** The binaries the pillar enables, each from the release's manifest (a binary the release lacks stops the build). */
+async function releaseBinaries(ctx: Context): Promise<{ name: string; entry: ManifestBinary }[]> {
+  const dir = ctx.paths.release;
+  const manifest = await readManifest(dir);
+  if (!manifest) throw new UserError(`image:build: no ${MANIFEST_FILE} in ${dir}; build the release first (gulp package)`);
+  const enabled = Object.entries(ctx.pillar.binaries).filter(([, b]) => b.enabled !== false).map(([name]) => name);
+  const missing = enabled.filter((name) => !manifest.binaries[name]);
+  if (missing.length > 0) throw new UserError(`image:build: ${join(dir, MANIFEST_FILE)} has no ${missing.join(', ')} (enabled in the pillar: binaries.${missing[0]}); run gulp package, or set binaries.${missing[0]}.enabled: false`);
+  return enabled.map((name) => ({ name, entry: manifest.binaries[name]! }));
+}
+
+/**
+ * Copies an archive into the context, checks the copy against the manifest (so
+ * what is checked is what is used), then decompresses it there with xz, whose
+ * own integrity check covers the decompressed bytes. A mismatch names the file.
+ */
+async function installVerified(ctx: Context, archive: string, entry: ManifestBinary, dest: string): Promise<void> {
+  const copy = `${dest}.xz`;
+  await copyFile(archive, copy).catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`image:build: ${archive}: ${error.code === 'ENOENT' ? 'missing' : error.message} (listed in ${MANIFEST_FILE})`);
+  });
+  const { sha256 } = await hashFile(copy);
+  if (sha256 !== entry.sha256) {
+    throw new UserError(`image:build: ${archive}: sha256 ${sha256} does not match ${MANIFEST_FILE} (${entry.sha256}); the release was changed after package wrote it. No image was built`);
+  }
+  const out = await ctx.sh({ nothrow: true })`xz --decompress -- ${copy}`;
+  if (out.exitCode !== 0) throw new UserError(`image:build: ${archive}: xz cannot decompress it (${out.stderr.trim()})`);
+  await chmod(dest, 0o755);
+}
+
+/**
+ * The kit's production dependency tree, as npm resolves it (paths under its
+ * node_modules): from the kit's own folder when it has its dependencies (a
+ * checkout), else from the project that installed it (hoisted).
+ */
+const modulesProject = (ctx: Context) => (existsSync(join(KIT_ROOT, 'node_modules')) ? KIT_ROOT : ctx.cwd);
+
+async function productionModules(ctx: Context, project: string): Promise<string[]> {
+  const out = await ctx.sh({ nothrow: true, cwd: project })`npm ls --omit=dev --all --parseable`;
+  const root = join(project, 'node_modules') + sep;
+  const dirs = out.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(root));
+  if (dirs.length === 0) throw new UserError(`image:build: npm ls found no production dependencies under ${root} (${out.stderr.trim().split('\n')[0] ?? ''}); run npm ci first`);
+  // A package's own node_modules comes with its folder.
+  return dirs.filter((dir) => !dirs.some((other) => other !== dir && dir.startsWith(other + sep)));
+}
+
+/** Copies by hard link where the file system allows it (the context is read, never written). */
+async function link(ctx: Context, from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  const linked = await ctx.sh({ nothrow: true })`cp -al -- ${from} ${to}`;
+  if (linked.exitCode !== 0) await cp(from, to, { recursive: true, preserveTimestamps: true });
+}
+
+/** The image's pillar layer: what the image was built with and for (no secrets: none of these keys hold one). */
+function imagePillar(ctx: Context, binaries: ImageBinary[]): string {
+  const p = ctx.pillar;
+  const installed = new Set(binaries.map((b) => b.name));
+  return stringify({
+    project: p.project, user: p.user, group: p.group, data_root: p.data_root, editor: p.editor,
+    binaries: Object.fromEntries(Object.keys(p.binaries).map((name) => [name, installed.has(name) ? { path: binaries.find((b) => b.name === name)!.path } : { enabled: false }])),
+  });
+}
+
+export interface BuildContext {
+  dir: string;
+  binaries: ImageBinary[];
+}
+
+/** Fills `dir` (empty) with the build context; the base is an image id or reference. */
+export async function assembleContext(ctx: Context, dir: string, base: string): Promise<BuildContext> {
+  const binaries: ImageBinary[] = [];
+  await mkdir(join(dir, 'bin'), { recursive: true });
+  for (const { name, entry } of await releaseBinaries(ctx)) {
+    const dest = join(dir, 'bin', name);
+    await installVerified(ctx, join(ctx.paths.release, entry.file), entry, dest);
+    await utimes(dest, FIXED_TIME, FIXED_TIME);
+    binaries.push({ name, path: `/usr/local/bin/${name}`, version: entry.version, commit: entry.commit, sha256: entry.sha256, file: entry.file });
+  }
+  const project = modulesProject(ctx);
+  for (const module of await productionModules(ctx, project)) await link(ctx, module, join(dir, 'node_modules', relative(join(project, 'node_modules'), module)));
+  for (const file of KIT_FILES) await link(ctx, join(KIT_ROOT, file), join(dir, 'kit', file));
+  for (const file of ['entrypoint', 'entrypoint-dev']) await link(ctx, join(CONTAINER_DIR, file), join(dir, file));
+  await writeFile(join(dir, 'image.yml'), imagePillar(ctx, binaries));
+  const p = ctx.pillar;
+  await writeFile(join(dir, 'Dockerfile'), renderDockerfile({
+    header: 'rendered by corpus-kit from container/Dockerfile.njk (gulp image:build)',
+    base, user: p.user, group: p.group, gid: p.editor.gid, dataRoot: p.data_root, kitDir: IMAGE_KIT_DIR,
+    ports: [...new Set([p.ports.http, p.ports.https])], binaries,
+  }));
+  return { dir, binaries };
+}
+
+/** This package's version (the image's version tag). */
+export async function kitVersion(): Promise<string> {
+  return (JSON.parse(await readFile(join(KIT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
