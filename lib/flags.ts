@@ -18,6 +18,10 @@ export interface Flags {
   detach: boolean;
   /** status: machine-readable output. */
   json: boolean;
+  /** image:dev: an interactive shell instead of the launcher. */
+  shell: boolean;
+  /** image:dev: build the image even when the dev tag exists. */
+  rebuild: boolean;
 }
 
 /** Flag help shown by `gulp --tasks`, per flag name. */
@@ -31,6 +35,8 @@ export const FLAG_HELP = {
   force: '--force: start over (a new CA, server certificate and token key pair)',
   detach: '--detach: return once the stack is healthy, leaving it running (stop it with gulp down)',
   json: '--json: print JSON for scripts',
+  shell: '--shell: an interactive shell in the container instead of the launcher',
+  rebuild: '--rebuild: build the image even when {image.name}:{image.dev_tag} exists',
 } as const;
 
 export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Flags {
@@ -50,6 +56,8 @@ export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Fla
       force: { type: 'boolean' },
       detach: { type: 'boolean' },
       json: { type: 'boolean' },
+      shell: { type: 'boolean' },
+      rebuild: { type: 'boolean' },
     },
   });
   const strings = (value: unknown): string[] =>
@@ -69,5 +77,7 @@ export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Fla
     force: values.force === true,
     detach: values.detach === true,
     json: values.json === true,
+    shell: values.shell === true,
+    rebuild: values.rebuild === true,
   };
 }
