@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(docker.io debootstrap git xz-utils curl ca-certificates nginx supervisor redis-server docker-registry apache2-utils)
+packages=(docker.io debootstrap git xz-utils curl ca-certificates nginx supervisor redis-server docker-registry apache2-utils cron python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,5 +25,16 @@ if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
   done
   docker version --format 'setup: dockerd {{.Server.Version}} is up' || { tail -20 /tmp/corpus-kit-dockerd.log; exit 1; }
 fi
+
+# circus (the alternate supervisor, `supervisor: circus`) is not packaged by
+# Debian: from PyPI into its own venv, its two commands linked onto PATH.
+if ! command -v circusd >/dev/null 2>&1; then
+  echo "setup: installing circus (PyPI) into /opt/circus"
+  python3 -m venv /opt/circus
+  /opt/circus/bin/pip install -q circus
+  ln -sf /opt/circus/bin/circusd /opt/circus/bin/circusctl /usr/local/bin/
+fi
+# sshd -t (render) and the stack's sshd need their privilege separation directory.
+mkdir -p -m 0755 /run/sshd
 
 npm ci --no-audit --no-fund

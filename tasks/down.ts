@@ -4,12 +4,11 @@
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { livePid } from '../lib/supervisor.ts';
-import { stopStack, supervisorOf } from './launch.ts';
-import { gatherStack } from './render/gather.ts';
+import { stackWithoutSecrets, stopStack, supervisorOf } from './launch.ts';
 import { defineTask } from './task.ts';
 
 export async function runDown(ctx: Context): Promise<void> {
-  const stack = await gatherStack(ctx);
+  const stack = stackWithoutSecrets(ctx);
   const supervisor = supervisorOf(stack);
   const pid = livePid(supervisor.pidFile);
   if (pid === undefined) {

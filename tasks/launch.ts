@@ -2,8 +2,8 @@
 // stack, the service user and privileged-port checks, the data directories,
 // waiting for health, the summary, and a stop that leaves nothing behind.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
@@ -11,12 +11,21 @@ import { alive, livePid, type ProcessStatus, type Supervisor } from '../lib/supe
 import { circus } from '../lib/supervisor-circus.ts';
 import { supervisord } from '../lib/supervisor-supervisord.ts';
 import { programViews } from '../plugins/render/programs.ts';
-import type { Stack } from '../plugins/stack.ts';
+import { freezeStack, type Stack } from '../plugins/stack.ts';
 import { processChecks, serviceChecks, type Check } from './launch-health.ts';
 
 /** How long `up` waits for a healthy stack. */
 export const HEALTH_TIMEOUT_MS = 90_000;
 const LOG_LINES = 20;
+
+/**
+ * The stack's processes and paths without reading any secret: enough to find
+ * and stop the supervisor, so that `down` works even when a password's
+ * environment variable is not set in this shell.
+ */
+export function stackWithoutSecrets(ctx: Context): Stack {
+  return freezeStack(ctx.pillar, ctx.plugins, { secrets: { users: {}, redisPassword: '', httpSecret: '' }, authorizedKeys: [] });
+}
 
 export function supervisorOf(stack: Stack): Supervisor {
   const { etc, run, log } = stack.paths;
@@ -57,6 +66,19 @@ export function checkPrivilegedPorts(stack: Stack): void {
   if (process.getuid?.() === 0) return;
   const low = stack.processes.flatMap(({ value }) => (value.ports ?? []).filter((port) => port < 1024).map((port) => `${port} (${value.name})`));
   if (low.length > 0) throw new UserError(`ports below 1024 need root: ${low.join(', ')}; run up as root, or set ports.http/ports.https and the others to 1024 or above`);
+}
+
+/** The service user must be able to walk down to {data_root}: said before starting, not as a spawn error per process. */
+export async function checkReachable(stack: Stack, ids: ServiceIds | undefined): Promise<void> {
+  if (!ids) return;
+  for (let dir = dirname(stack.paths.data); ; dir = dirname(dir)) {
+    const info = await stat(dir);
+    const bit = info.uid === ids.uid ? 0o100 : info.gid === ids.gid ? 0o010 : 0o001;
+    if (!(info.mode & bit)) {
+      throw new UserError(`data_root: the service user "${stack.pillar.user}" cannot reach ${stack.paths.data}: ${dir} is mode ${(info.mode & 0o777).toString(8)} (owner ${info.uid}, group ${info.gid}); allow it to traverse (chmod o+x ${dir}) or choose another data_root`);
+    }
+    if (dir === dirname(dir)) return;
+  }
 }
 
 /** {data_root}: images and the redis dir owned by the service user; logs and run for root and the service group; secrets root-only. */
@@ -157,6 +179,7 @@ export function summary(ctx: Context, stack: Stack, supervisor: Supervisor, pid:
     `  auth: ${auth}`,
     `  users: ${passwordSources(ctx).join('; ')}`,
     ...(routes.length > 0 ? [`  routes: ${routes.join('; ')}`] : []),
+    ...(stack.processes.some((p) => p.value.name === 'sshd') ? [`  sshd: ${pillar.sshd.host}:${pillar.sshd.port}, ${stack.authorizedKeys.length} authorized key(s) from ${join(stack.paths.ssh, 'authorized_keys.d')}/`] : []),
     `  TLS: ${stack.tls.certificate}`,
     `  logs: ${stack.paths.log}/`,
   ].join('\n');

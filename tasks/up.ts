@@ -10,7 +10,7 @@ import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { alive, livePid, type Supervisor } from '../lib/supervisor.ts';
 import type { Stack } from '../plugins/stack.ts';
-import { checkPrivilegedPorts, failureReport, HEALTH_TIMEOUT_MS, prepareDataRoot, runningSupervisor, serviceIds, stopStack, summary, supervisorOf, waitHealthy } from './launch.ts';
+import { checkPrivilegedPorts, checkReachable, failureReport, HEALTH_TIMEOUT_MS, prepareDataRoot, runningSupervisor, serviceIds, stopStack, summary, supervisorOf, waitHealthy } from './launch.ts';
 import { reconfigure } from './launch-reconfigure.ts';
 import { runRender } from './render.ts';
 import { gatherStack } from './render/gather.ts';
@@ -47,7 +47,10 @@ function foreground(ctx: Context, stack: Stack, supervisor: Supervisor, child: C
     const onTerm = () => stop('SIGTERM');
     const onInt = () => stop('SIGINT');
     const onExit = (code: number | null, signal: string | null) => {
-      if (!stopping) finish(() => reject(new UserError(`up: ${supervisor.kind} exited on its own (${signal ?? `code ${code}`}); see ${supervisor.logFile}`)))();
+      if (stopping) return;
+      // `gulp down` from another shell shuts the supervisor down cleanly: so is up.
+      if (code === 0) finish(() => (ctx.log.info(`up: ${supervisor.kind} was shut down (gulp down)`), resolve()))();
+      else finish(() => reject(new UserError(`up: ${supervisor.kind} exited on its own (${signal ?? `code ${code}`}); see ${supervisor.logFile}`)))();
     };
     const finish = (then: () => void) => () => {
       process.off('SIGTERM', onTerm);
@@ -74,6 +77,7 @@ export async function runUp(ctx: Context): Promise<void> {
   if (stale !== undefined) throw new UserError(`up: ${supervisor.kind} pid ${stale} (${supervisor.pidFile}) is running but does not answer; stop it (gulp down, or kill ${stale}) first`);
   checkPrivilegedPorts(stack);
   const ids = serviceIds(stack);
+  await checkReachable(stack, ids);
   await runRender(ctx);
   await prepareDataRoot(stack, ids);
 

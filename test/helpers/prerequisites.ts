@@ -13,6 +13,8 @@ const INSTALL: Record<string, string> = {
   'docker-registry': 'apt-get install docker-registry',
   htpasswd: 'apt-get install apache2-utils',
   curl: 'apt-get install curl',
+  cron: 'apt-get install cron',
+  circusd: 'python3 -m venv /opt/circus && /opt/circus/bin/pip install circus && ln -s /opt/circus/bin/circusd /opt/circus/bin/circusctl /usr/local/bin/ (scripts/setup.sh does it)',
   flock: 'apt-get install util-linux',
   unshare: 'apt-get install util-linux',
 };
