@@ -3,8 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { checksumBench } from './checksum.ts';
 import { pipelineBench } from './pipeline.ts';
+import { profileBench } from './profile.ts';
 
-for (const [name, bench] of [['pipeline', pipelineBench], ['checksum', checksumBench]] as const) {
+for (const [name, bench] of [['pipeline', pipelineBench], ['profile', profileBench], ['checksum', checksumBench]] as const) {
   console.log(`# ${name}`);
   console.log((await bench()).join('\n'));
 }

@@ -1,4 +1,4 @@
-// Offline image recipes (container/recipes/<name>.json): a Debian suite, a
+// Offline image recipes (<name>.json under the project's container/recipes/, then the kit's): a Debian suite, a
 // debootstrap variant and packages. The kit builds them with debootstrap from
 // the machine's own apt mirror and `docker import`, so a machine that reaches no
 // image registry still has its builders. The tag is a hash of the recipe, so an
@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageSourceConfig } from '../pillar/schema.ts';
 import { envArgs, inspectImage, lastLines, withContainer, type Image } from '../lib/container.ts';
@@ -49,16 +49,22 @@ function problem(file: string, message: string): never {
   throw new UserError(`${file}: ${message}`);
 }
 
-async function loadRecipe(name: string): Promise<Recipe> {
-  const file = join(RECIPES_DIR, `${name}.json`);
+/** Where a recipe is looked up: the project's own container/recipes/ first, then the kit's. */
+function recipeDirs(ctx: Context): string[] {
+  return [...new Set([join(ctx.cwd, 'container', 'recipes') + sep, RECIPES_DIR])];
+}
+
+async function loadRecipe(ctx: Context, name: string): Promise<Recipe> {
+  const dirs = recipeDirs(ctx);
+  const file = dirs.map((dir) => join(dir, `${name}.json`)).find((f) => existsSync(f));
+  if (!file) {
+    const known = dirs.flatMap((dir) => (existsSync(dir) ? readdirSync(dir) : []).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)));
+    throw new UserError(`builder recipe "${name}" does not exist (recipes in ${dirs.join(' and ')}: ${[...new Set(known)].join(', ')})`);
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      const known = readdirSync(RECIPES_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
-      throw new UserError(`builder recipe "${name}" does not exist (recipes in ${RECIPES_DIR}: ${known.join(', ')})`);
-    }
     problem(file, (error as Error).message);
   }
   const r = raw as Partial<Record<string, unknown>>;
@@ -123,7 +129,7 @@ function aptMirror(env: NodeJS.ProcessEnv, suite: string): string {
 
 /** The image of a recipe: reused when its tag exists, otherwise built (one builder at a time per tag). */
 export async function recipeImage(ctx: Context, name: string): Promise<Image> {
-  const recipe = await loadRecipe(name);
+  const recipe = await loadRecipe(ctx, name);
   const existing = await inspectImage(ctx, recipe.tag);
   if (existing) return existing;
   // Per machine, not per project: every project here builds the same tag.

@@ -55,9 +55,16 @@ export type UploadableArtifact = ArchiveArtifact | ChecksumArtifact | ManifestAr
 
 export class ArtifactList {
   readonly #items: Artifact[] = [];
+  readonly #listeners: ((artifact: Artifact) => void)[] = [];
 
   add(artifact: Artifact): void {
     this.#items.push(artifact);
+    for (const listener of this.#listeners) listener(artifact);
+  }
+
+  /** Called with every artifact added from now on: a later step may start on one before the step making it ends. */
+  onAdd(listener: (artifact: Artifact) => void): void {
+    this.#listeners.push(listener);
   }
 
   all(): readonly Artifact[] {

@@ -8,8 +8,7 @@ export const PARTIAL_SUFFIX = `.partial-${process.pid}`;
 /** A partial file of any process (what a cleanup must leave to its owner). */
 export const PARTIAL_NAME = /\.partial-\d+$/;
 
-async function aside(path: string, write: (partial: string) => Promise<void>): Promise<void> {
-  const partial = `${path}${PARTIAL_SUFFIX}`;
+async function aside(path: string, write: (partial: string) => Promise<void>, partial = `${path}${PARTIAL_SUFFIX}`): Promise<void> {
   try {
     await write(partial);
     await rename(partial, path);
@@ -22,5 +21,9 @@ async function aside(path: string, write: (partial: string) => Promise<void>): P
 /** Copies `from` to `path` through a partial file, so `path` is never half-written. */
 export const installFile = (from: string, path: string) => aside(path, (partial) => copyFile(from, partial));
 
-/** Writes `data` to `path` through a partial file. */
-export const writeFileAtomic = (path: string, data: string) => aside(path, (partial) => writeFile(partial, data));
+/**
+ * Writes `data` to `path` through a partial file: this process's own, or
+ * `partial` when the caller holds a lock over `path` (then one fixed name
+ * serves every run, and what a killed run left there is simply overwritten).
+ */
+export const writeFileAtomic = (path: string, data: string, partial?: string) => aside(path, (to) => writeFile(to, data), partial);

@@ -1,7 +1,7 @@
 // One context per run: the merged pillar, the plugins, paths, the artifact list,
 // the masking logger and the zx shell that goes through it.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { loadPillar } from '../pillar/loader.ts';
 import type { Tree } from '../pillar/merge.ts';
@@ -26,6 +26,8 @@ export interface Paths {
   bin: string;
   /** package.dir: the packaged release files. */
   release: string;
+  /** Held by package and publish (lib/pipe.ts `holds`): one run at a time replaces or reads package.dir. */
+  releaseLock: string;
   lock: string;
 }
 
@@ -67,6 +69,15 @@ function loadEnv(cwd: string, env: NodeJS.ProcessEnv = process.env): NodeJS.Proc
   return existsSync(file) ? { ...parseDotenv(readFileSync(file)), ...env } : { ...env };
 }
 
+function paths(cwd: string, cache: string, release: string): Paths {
+  const dist = join(cwd, 'dist');
+  return {
+    root: cwd, cache, dist, bin: join(dist, 'bin'), release,
+    releaseLock: join(dirname(release), `.${basename(release)}.corpus-kit-lock`),
+    lock: join(cwd, 'corpus.lock.json'),
+  };
+}
+
 export async function createContext(options: ContextOptions): Promise<Context> {
   const cwd = resolve(options.cwd);
   const flags = parseFlags(options.argv ?? process.argv.slice(2));
@@ -100,7 +111,7 @@ async function loadContext(cwd: string, options: ContextOptions, flags: Flags, e
     pillarSources: sources,
     secrets,
     plugins,
-    paths: { root: cwd, cache, dist: join(cwd, 'dist'), bin: join(cwd, 'dist', 'bin'), release: resolve(cwd, pillar.package.dir), lock: join(cwd, 'corpus.lock.json') },
+    paths: paths(cwd, cache, resolve(cwd, pillar.package.dir)),
     artifacts: new ArtifactList(),
     log,
     sh: createShell(log, { env, cwd }),

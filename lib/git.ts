@@ -30,12 +30,7 @@ function git(ctx: Context, env: NodeJS.ProcessEnv = {}) {
  */
 function remoteCall(ctx: Context, remote: string): { url: string; env: NodeJS.ProcessEnv } {
   for (const value of urlCredentials(remote)) ctx.log.addSecret(value);
-  let url: URL | undefined;
-  try {
-    url = new URL(remote);
-  } catch {
-    url = undefined;
-  }
+  const url = URL.canParse(remote) ? new URL(remote) : undefined;
   if (!url || !/^https?:$/.test(url.protocol) || (!url.username && !url.password)) return { url: withoutCredentials(remote), env: {} };
   const header = `Authorization: Basic ${Buffer.from(`${decodeUrlPart(url.username)}:${decodeUrlPart(url.password)}`).toString('base64')}`;
   ctx.log.addSecret(header);

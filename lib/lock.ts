@@ -8,7 +8,8 @@
 // hold it open).
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { UserError } from './errors.ts';
 
 /** What the lock file says about its holder. */
@@ -56,7 +57,13 @@ async function describeHolder(path: string): Promise<{ text: string; pid?: numbe
   return { text: `pid ${holder.pid} on ${holder.host} since ${holder.since} (${holder.command})`, pid: holder.pid };
 }
 
-export async function withLock<T>(path: string, body: () => Promise<T>, options: LockOptions): Promise<T> {
+/** A lock this process holds until `release()`. */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+export async function acquireLock(path: string, options: LockOptions): Promise<HeldLock> {
+  await mkdir(dirname(path), { recursive: true });
   const handle = await open(path, 'a+');
   try {
     if (!(await flock(handle, 0))) {
@@ -74,9 +81,19 @@ export async function withLock<T>(path: string, body: () => Promise<T>, options:
     const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ').slice(0, 200) };
     await handle.truncate(0);
     await handle.write(`${JSON.stringify(holder)}\n`, 0);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  // Closing the last descriptor of the file description releases the lock.
+  return { release: () => handle.close() };
+}
+
+export async function withLock<T>(path: string, body: () => Promise<T>, options: LockOptions): Promise<T> {
+  const held = await acquireLock(path, options);
+  try {
     return await body();
   } finally {
-    // Closing the last descriptor of the file description releases the lock.
-    await handle.close();
+    await held.release();
   }
 }

@@ -6,7 +6,7 @@
 // not one is an error, never read as empty: that would switch off the
 // moved-tag check (--repin writes it anew).
 import { mkdir, readFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 import { UserError } from './errors.ts';
 import { lockTimeoutMs, withLock } from './lock.ts';
@@ -79,7 +79,8 @@ export async function updateLock(path: string, guard: string, options: UpdateOpt
     change(lock);
     const text = formatLock(lock);
     if (before === text) return false;
-    await writeFileAtomic(path, text);
+    // Under the lock: one fixed partial name, which a killed run's leftover does not outlive.
+    await writeFileAtomic(path, text, join(dirname(path), `.${basename(path)}.next`));
     return true;
   }, { what: basename(path), timeoutMs: lockTimeoutMs(options.env, 120), onWait: options.onWait });
 }

@@ -1,11 +1,12 @@
 // dist/release/manifest.json: what the package step wrote, so that publish (or
 // another machine) can work from the release directory alone; and the
 // md5sum/sha256sum line format its checksum files use.
+import { constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { formatProblem } from '../pillar/problems.ts';
-import { ProcessName, strictObject, typedRecord } from '../pillar/types.ts';
+import { GitRef, ProcessName, strictObject, typedRecord } from '../pillar/types.ts';
 import { validate } from '../pillar/validate.ts';
 import { UserError } from './errors.ts';
 
@@ -57,7 +58,7 @@ const hex = (digits: number, title: string) => Type.String({ pattern: `^[0-9a-f]
 
 const ManifestBinarySchema = strictObject({
   version: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*$', title: 'version (letters, digits, . _ + -)' }),
-  ref: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+/-]*$', title: 'git tag or commit' }),
+  ref: GitRef,
   commit: Type.String({ pattern: '^[0-9a-f]{40}(?:[0-9a-f]{24})?$', title: 'git commit id (40 or 64 hex digits)' }),
   builder_image_id: Type.String({ pattern: '^(?:sha256:)?[0-9a-f]{64}$', title: 'image id (sha256:<64 hex digits>)' }),
   file: FileName,
@@ -98,15 +99,33 @@ export function manifestProblems(manifest: unknown): string[] {
   return problems;
 }
 
+/**
+ * The text of a file of the release folder: a regular file, read without following
+ * a symlink (one planted there would have publish quote, or send, a file from
+ * anywhere); undefined when there is none.
+ */
+export async function readReleaseText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP' || code === 'EISDIR') throw new UserError(`${path}: not a regular file; only regular files of the release folder are read`);
+    throw error;
+  }
+}
+
 /** The release directory's manifest, checked (undefined when there is none). */
 export async function readManifest(dir: string): Promise<Manifest | undefined> {
   const file = join(dir, MANIFEST_FILE);
+  const text = await readReleaseText(file);
+  if (text === undefined) return undefined;
   let manifest: unknown;
   try {
-    manifest = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UserError(`${file}: ${(error as Error).message}`);
+    manifest = JSON.parse(text);
+  } catch {
+    // Not the parser's message: it quotes the text, which is not ours to print.
+    throw new UserError(`${file}: not valid JSON (run \`gulp package\` to write it again)`);
   }
   const problems = manifestProblems(manifest);
   if (problems.length > 0) throw new UserError(`${file} is not a manifest corpus-kit wrote (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);

@@ -52,7 +52,8 @@ export class OwnedDir {
   }
 
   #write(journal: Journal): Promise<void> {
-    return writeFileAtomic(this.journal, `${JSON.stringify(journal)}\n`);
+    // Under the caller's lock: one fixed partial name, so a killed run leaves nothing new behind.
+    return writeFileAtomic(this.journal, `${JSON.stringify(journal)}\n`, `${this.journal}.next`);
   }
 
   /** Finishes or rolls back a replacement a dead run left half done. */
@@ -125,8 +126,9 @@ export class OwnedDir {
     await this.#write({ owned: journal.owned, pending: { ...journal.pending!, oldId } });
     if (oldId !== undefined) await rename(this.dir, old);
     await rename(staging, this.dir);
-    await this.#write({ owned: journal.pending!.stagingId });
+    // Until the journal says otherwise, a next run finishes this (removes the old directory) itself.
     if (oldId !== undefined) await rm(old, { recursive: true, force: true });
+    await this.#write({ owned: journal.pending!.stagingId });
     return result;
   }
 }

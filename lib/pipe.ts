@@ -5,6 +5,7 @@
 // an unexpected error named after the step it came from.
 import type { Context } from './context.ts';
 import { UserError } from './errors.ts';
+import { acquireLock, lockTimeoutMs, type HeldLock } from './lock.ts';
 import type { Logger } from './logger.ts';
 
 export interface Pipe {
@@ -13,6 +14,13 @@ export interface Pipe {
   skip?(ctx: Context): string | false;
   /** Fills in and checks the settings this step works from, before any step runs. */
   defaults?(ctx: Context): void | Promise<void>;
+  /**
+   * A lock file this step needs held from its start to the end of the run (the
+   * runner takes it once, whichever step asks first): package and publish hold
+   * package.dir's, so no other run replaces the release this run packaged
+   * before this run has published it.
+   */
+  holds?(ctx: Context): string;
   /** `log` prefixes the step's own lines with its name. */
   run(ctx: Context, log: Logger): Promise<void>;
 }
@@ -42,24 +50,37 @@ const seconds = (since: number) => `${((performance.now() - since) / 1000).toFix
 
 export async function runPipes(ctx: Context, pipes: readonly Pipe[]): Promise<void> {
   for (const pipe of pipes) await pipe.defaults?.(ctx);
-  for (const pipe of pipes) {
-    const log = ctx.log.child(`${pipe.name}:`);
-    const reason = pipe.skip?.(ctx);
-    if (reason) {
-      log.info(`skipped (${reason})`);
-      continue;
+  const held = new Map<string, HeldLock>();
+  try {
+    for (const pipe of pipes) {
+      const log = ctx.log.child(`${pipe.name}:`);
+      const reason = pipe.skip?.(ctx);
+      if (reason) {
+        log.info(`skipped (${reason})`);
+        continue;
+      }
+      const lock = pipe.holds?.(ctx);
+      if (lock && !held.has(lock)) {
+        held.set(lock, await acquireLock(lock, { what: pipe.name, timeoutMs: lockTimeoutMs(ctx.env, 900), onWait: (holder) => ctx.log.info(holder) }));
+      }
+      await runPipe(pipe, ctx, log);
     }
-    const started = performance.now();
-    log.debug('start');
-    try {
-      await pipe.run(ctx, log);
-    } catch (error) {
-      log.debug(`failed after ${seconds(started)}`);
-      if (error instanceof UserError) throw error;
-      // Not the user's doing: say which step it came from, keep the original for the stack.
-      const message = error instanceof Error ? error.message : String(error);
-      throw new Error(`${pipe.name}: ${message}`, { cause: error });
-    }
-    log.debug(`done in ${seconds(started)}`);
+  } finally {
+    for (const lock of held.values()) await lock.release();
   }
+}
+
+async function runPipe(pipe: Pipe, ctx: Context, log: Logger): Promise<void> {
+  const started = performance.now();
+  log.debug('start');
+  try {
+    await pipe.run(ctx, log);
+  } catch (error) {
+    log.debug(`failed after ${seconds(started)}`);
+    if (error instanceof UserError) throw error;
+    // Not the user's doing: say which step it came from, keep the original for the stack.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${pipe.name}: ${message}`, { cause: error });
+  }
+  log.debug(`done in ${seconds(started)}`);
 }

@@ -20,6 +20,9 @@ export type SecretValue = null | string | { env: string };
 /** Environment variables that hold credentials whatever the pillar says. */
 export const CREDENTIAL_ENV = ['GITHUB_TOKEN', 'GH_TOKEN', 'GH_PASSWORD'] as const;
 
+/** Environment variables holding URLs that may carry credentials (a proxy's user:password@). */
+const URL_ENV = ['GOPROXY', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'DOCKER_HOST'] as const;
+
 /** What Secrets needs of a logger (the pillar does not depend on lib/logger.ts). */
 export interface SecretMask {
   addSecret(value: string | null | undefined): void;
@@ -88,6 +91,7 @@ export class Secrets {
   /** Masks every secret value that exists now, without generating any. */
   async registerKnown(): Promise<void> {
     for (const name of CREDENTIAL_ENV) this.#log.addSecret(this.#env[name]);
+    for (const name of URL_ENV) for (const credential of urlCredentials(this.#env[name] ?? '')) this.#log.addSecret(credential);
     for (const tree of this.#trees) await this.#register(tree);
   }
 

@@ -13,7 +13,7 @@ import { binaryLog, nothingSelected, selection, selectOnce, type SelectedBinary 
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { copyOut, ensureVolume, lastLines, startAttached, volumePrefix, withContainer, withTreeVolume, withTreeVolumes, type Image } from '../lib/container.ts';
-import { compileArgs, downloadArgs, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, newerGoNeeded, OUT_DIR, planBuild, withDownloadInputs, type GoBuild } from '../lib/gobuild.ts';
+import { compileArgs, compiledPackages, downloadArgs, GOCACHE_DIR, goCacheVolume, GOMODCACHE_DIR, modCacheVolume, newerGoNeeded, OUT_DIR, planBuild, withDownloadInputs, type GoBuild } from '../lib/gobuild.ts';
 import { hashFile } from '../lib/hash.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { CORES, mapLimit, settledValues } from '../lib/pool.ts';
@@ -38,7 +38,7 @@ async function readCached(ctx: Context, entry: string, name: string): Promise<Ca
 }
 
 /**
- * The module cache volume for this go.sum, filled by `go mod download` (with the
+ * The module cache volume for this go.sum, filled by the module download (with the
  * network) before each compile of a module-layout binary: with every module
  * already there it reads nothing from the network, and Go's own locks make
  * concurrent or interrupted downloads safe, so no completeness marker is needed.
@@ -47,13 +47,13 @@ async function moduleCache(ctx: Context, plan: GoBuild, image: Image, tree: stri
   const volume = modCacheVolume(volumePrefix(ctx), plan.goSum);
   await ensureVolume(ctx, volume, image.ref, GOMODCACHE_DIR);
   if (!plan.goSum) return volume;
-  const progress = startProgress(binaryLog(ctx, plan.binary), 'go mod download');
+  const progress = startProgress(binaryLog(ctx, plan.binary), 'module download');
   const out = await withDownloadInputs(ctx, ({ dirs, env }) => withTreeVolumes(ctx, image.ref, dirs, (inputs) =>
     withContainer(ctx, downloadArgs(ctx, plan, image.ref, { tree, modcache: volume, inputs }, env), (id) => startAttached(ctx, id), env),
   ));
   if (out.exitCode !== 0) {
     progress.fail(`exit ${out.exitCode}`);
-    throw new UserError((await newerGoNeeded(ctx, plan, image.ref)) ?? `[${plan.binary}] go mod download failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 15)}`);
+    throw new UserError((await newerGoNeeded(ctx, plan, image.ref)) ?? `[${plan.binary}] module download failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 15)}`);
   }
   progress.end(`modules in volume ${volume}`);
   return volume;
@@ -95,8 +95,10 @@ async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, sou
     await withTreeVolume(ctx, image.ref, source.dir, async (tree) => {
       const modcache = plan.layout === 'module' ? await moduleCache(ctx, plan, image, tree) : undefined;
       const progress = startProgress(binaryLog(ctx, plan.binary), `go build ${source.ref} (${plan.layout} layout) in ${image.ref}`);
+      let built = '';
       await withContainer(ctx, compileArgs(ctx, plan, image.ref, { tree, gocache, modcache }), async (id) => {
         const out = await startAttached(ctx, id);
+        built = compiledPackages(out.stderr);
         if (out.exitCode !== 0) {
           progress.fail(`exit ${out.exitCode}`);
           throw new UserError((await newerGoNeeded(ctx, plan, image.ref)) ?? `[${plan.binary}] go build of ${source.ref} (${source.commit}) failed (exit ${out.exitCode}):\n${lastLines(out.stderr, 20)}`);
@@ -109,7 +111,7 @@ async function compileInContainer(ctx: Context, plan: GoBuild, image: Image, sou
       await writeFile(join(partial, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
       await rm(entry, { recursive: true, force: true });
       await rename(partial, entry);
-      progress.end(`${(digest.size / 1e6).toFixed(1)} MB, sha256 ${digest.sha256.slice(0, 16)}`);
+      progress.end(`${(digest.size / 1e6).toFixed(1)} MB, sha256 ${digest.sha256.slice(0, 16)}, ${built}`);
     });
   } finally {
     await rm(partial, { recursive: true, force: true });
@@ -159,9 +161,13 @@ export const compilePipe: Pipe = {
     await mkdir(ctx.paths.bin, { recursive: true });
     const images = new Map<string, Promise<Image>>();
     const leaders: Leaders = new Map();
-    const results = await mapLimit(selected, CORES, (binary) => compileBinary(ctx, binary, images, leaders));
-    const binaries = settledValues(results);
-    for (const binary of binaries) ctx.artifacts.add(binary);
+    // Each binary joins the artifacts as soon as it is built (package starts compressing it while the others compile).
+    const results = await mapLimit(selected, CORES, async (binary) => {
+      const built = await compileBinary(ctx, binary, images, leaders);
+      ctx.artifacts.add(built);
+      return built;
+    });
+    settledValues(results);
     // Binaries that left the release do not stay in dist/bin.
     await pruneBinDir(ctx.paths.bin, new Set(release.map((b) => b.name)));
   },

@@ -4,14 +4,13 @@
 // release leave with it, and a failure leaves the previous release as it was.
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import type { Artifact, BinaryArtifact } from '../lib/artifacts.ts';
 import { writeFileAtomic } from '../lib/atomic.ts';
 import { binaryLog, nothingSelected, selection, selectOnce } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { hashFile, type FileDigest } from '../lib/hash.ts';
-import { lockTimeoutMs, withLock } from '../lib/lock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { MANIFEST_FILE, readManifest, releaseFileNames, sumLine, SUMS_FILE, type Manifest, type ManifestBinary } from '../lib/manifest.ts';
 import type { Pipe } from '../lib/pipe.ts';
@@ -35,30 +34,66 @@ const archiveName = (binary: string, version: string) => `${binary}-${version}.x
  */
 async function archive(ctx: Context, binary: BinaryArtifact, settings: XzSettings, dest: string): Promise<FileDigest> {
   const log = binaryLog(ctx, binary.binary);
-  const key = createHash('sha256').update(JSON.stringify({ format: ARCHIVE_FORMAT, input: binary.sha256, args: xzArgs(settings).slice(1), block: XZ_BLOCK_SIZE })).digest('hex');
-  const cached = join(ctx.paths.cache, 'xz', `${key}.xz`);
+  const cached = cacheEntry(ctx, binary, settings);
+  // A compression started while other binaries compiled: its result is checked below like any cached archive.
+  const compressedEarly = await early.get(ctx)?.get(cached);
   const meta = await readFile(`${cached}.json`, 'utf8').then((t) => JSON.parse(t) as FileDigest).catch(() => undefined);
   // The copy in the release is what is checked: one read gives its digest, one decompression what it holds.
   const placed = meta && (await place(cached, dest).catch(() => undefined));
   if (placed) {
     if (placed.sha256 === meta.sha256 && (await decompressedSha256(dest)) === binary.sha256) {
-      log.info(`cached ${basename(dest)}, not compressed again`);
+      log.info(compressedEarly ? `${basename(dest)} was compressed while the other binaries compiled` : `cached ${basename(dest)}, not compressed again`);
       return placed;
     }
     log.warn(`cached archive ${cached} does not hold this binary (sha256 ${binary.sha256.slice(0, 16)}); compressing again`);
   }
+  await compressIntoCache(ctx, binary, settings, cached);
+  return place(cached, dest);
+}
+
+/** The archive cache entry of a binary compressed with `settings`. */
+function cacheEntry(ctx: Context, binary: BinaryArtifact, settings: XzSettings): string {
+  const key = createHash('sha256').update(JSON.stringify({ format: ARCHIVE_FORMAT, input: binary.sha256, args: xzArgs(settings).slice(1), block: XZ_BLOCK_SIZE })).digest('hex');
+  return join(ctx.paths.cache, 'xz', `${key}.xz`);
+}
+
+/** Compresses the compile output into the archive cache, with the archive's digest beside it. */
+async function compressIntoCache(ctx: Context, binary: BinaryArtifact, settings: XzSettings, cached: string): Promise<void> {
   await mkdir(join(ctx.paths.cache, 'xz'), { recursive: true });
-  const progress = startProgress(log, `xz ${xzArgs(settings).join(' ')} ${basename(dest)}`);
+  const progress = startProgress(binaryLog(ctx, binary.binary), `xz ${xzArgs(settings).join(' ')} ${archiveName(binary.binary, binary.version)}`);
   try {
     await compressFile(ctx, binary.stored, cached, settings, binary.sha256);
+    const digest = await hashFile(cached);
+    await writeFileAtomic(`${cached}.json`, JSON.stringify(digest));
+    progress.end(`${(binary.size / 1e6).toFixed(1)} MB -> ${(digest.size / 1e6).toFixed(1)} MB`);
   } catch (error) {
     progress.fail(error);
     throw error;
   }
-  const digest = await place(cached, dest);
-  await writeFileAtomic(`${cached}.json`, JSON.stringify(digest));
-  progress.end(`${(binary.size / 1e6).toFixed(1)} MB -> ${(digest.size / 1e6).toFixed(1)} MB`);
-  return digest;
+}
+
+/**
+ * Compressions started as soon as compile adds a binary, so one binary's xz
+ * runs while the others still compile (on a cold release, the compress of all
+ * but the last binary hides behind the compile). By run, by cache entry; a
+ * failure is left for archive() to meet again and report.
+ */
+const early = new WeakMap<Context, Map<string, Promise<boolean>>>();
+
+function compressEarly(ctx: Context): void {
+  const started = new Map<string, Promise<boolean>>();
+  early.set(ctx, started);
+  const settings: XzSettings = { level: ctx.pillar.package.xz_level, extreme: ctx.pillar.package.xz_extreme };
+  ctx.artifacts.onAdd((artifact) => {
+    if (artifact.kind !== 'binary') return;
+    const cached = cacheEntry(ctx, artifact, settings);
+    if (started.has(cached)) return;
+    started.set(cached, (async () => {
+      if (await readFile(`${cached}.json`, 'utf8').catch(() => undefined)) return false;
+      await compressIntoCache(ctx, artifact, settings, cached);
+      return true;
+    })().catch(() => false));
+  });
 }
 
 /** Copies an archive into the release and hashes the copy. */
@@ -98,19 +133,16 @@ function checkReleaseDir(ctx: Context): void {
 
 export const packagePipe: Pipe = {
   name: 'package',
-  defaults: selectOnce,
-  skip: nothingSelected,
-  async run(ctx, log) {
+  defaults(ctx) {
+    selectOnce(ctx);
     checkReleaseDir(ctx);
-    const release = ctx.paths.release;
-    await mkdir(dirname(release), { recursive: true });
-    // One package run at a time per release directory: the swap is not atomic.
-    const lock = join(dirname(release), `.${basename(release)}.corpus-kit-lock`);
-    await withLock(lock, () => new OwnedDir(release, 'package.dir').replace((staging) => packageRelease(ctx, log, staging)), {
-      what: 'package',
-      timeoutMs: lockTimeoutMs(ctx.env, 900),
-      onWait: (holder) => log.info(holder),
-    });
+    if (!nothingSelected(ctx)) compressEarly(ctx);
+  },
+  skip: nothingSelected,
+  // The swap is not atomic, and this run's publish must send the release it packaged.
+  holds: (ctx) => ctx.paths.releaseLock,
+  async run(ctx, log) {
+    await new OwnedDir(ctx.paths.release, 'package.dir').replace((staging) => packageRelease(ctx, log, staging));
   },
 };
 

@@ -2,7 +2,7 @@
 // staged beside {data_root}/etc/, validated by the programs that read them, then
 // swapped in atomically. A render that changes nothing rewrites nothing and says
 // so; --dry-run prints what would change (secret files named, never shown).
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
@@ -35,10 +35,16 @@ async function printDiff(ctx: Context, list: readonly Change[], installed: Insta
   }
 }
 
-/** The directories processes write into at run time (nginx -t opens its logs and temp paths too). */
-async function runtimeDirs(stack: Stack): Promise<void> {
-  for (const dir of [stack.paths.log, stack.paths.run, join(stack.paths.run, 'nginx'), join(stack.paths.data, 'redis')]) {
+/**
+ * data_root and the directories processes write into at run time (nginx -t
+ * opens its logs and temp paths too): root's, 0750, group the service group, so
+ * the services reach their files whatever the umask.
+ */
+async function runtimeDirs(stack: Stack, gid: number): Promise<void> {
+  for (const dir of [stack.paths.data, stack.paths.log, stack.paths.run, join(stack.paths.run, 'nginx'), join(stack.paths.data, 'redis')]) {
     await mkdir(dir, { recursive: true, mode: 0o750 });
+    await chown(dir, 0, gid);
+    await chmod(dir, 0o750);
   }
 }
 
@@ -49,8 +55,7 @@ export async function runRender(ctx: Context): Promise<void> {
   const files = renderFiles(stack, ctx.plugins);
   const gid = await groupId(ctx.pillar.group);
   const { data, etc } = stack.paths;
-  await mkdir(data, { recursive: true });
-  await runtimeDirs(stack);
+  await runtimeDirs(stack, gid);
   await withLock(join(data, '.etc.lock'), async () => {
     await sweep(data, (await current(data)).dir);
     const installed = await current(data);

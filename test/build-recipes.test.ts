@@ -3,6 +3,8 @@
 // exactly what the kit's compile asks for (a build compiles no std package).
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import semver from 'semver';
 import { recipeImage } from '../container/recipes.ts';
@@ -11,6 +13,7 @@ import { GO_BUILD_FLAGS, goEnv, type Layout } from '../lib/gobuild.ts';
 import { FIXTURES } from './helpers/build-project.ts';
 import { REPO_ROOT } from './helpers/gulp.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
+import { tempDir } from './helpers/tmp.ts';
 
 test.before(() => requireCommands('docker', 'debootstrap'));
 
@@ -48,3 +51,23 @@ for (const recipe of ['golang-bookworm', 'golang-trixie']) {
     t.deepEqual(legacy, ['example.org/legacy/banner', 'main']);
   });
 }
+
+test('a recipe is built from scratch under a fresh tag (debootstrap + import, offline), taken from the project\'s own container/recipes/', async (t) => {
+  const cwd = await tempDir(t);
+  // A tiny recipe whose content (so its tag) is new on every run: the build path runs every time.
+  const name = `test-tiny-${randomBytes(5).toString('hex')}`;
+  await mkdir(join(cwd, 'container/recipes'), { recursive: true });
+  await writeFile(join(cwd, 'container/recipes', `${name}.json`), JSON.stringify({ suite: 'bookworm', variant: 'minbase', env: { CORPUS_KIT_TEST_RUN: name } }));
+  let err = '';
+  const ctx = await createContext({ cwd, argv: [], pillar: [{ data_root: join(cwd, 'data') }], logger: { err: (s) => void (err += s), out: () => undefined } });
+  const built = await recipeImage(ctx, name);
+  t.teardown(() => void execFileSync('docker', ['image', 'rm', '--force', built.ref], { stdio: 'ignore' }));
+  t.regex(built.ref, new RegExp(`^corpus-kit-recipe/${name}:[0-9a-f]{16}$`));
+  t.regex(err, new RegExp(`image ${built.ref.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: debootstrap bookworm \\(minbase\\) from \\S+ \\.\\.\\.\\n.*: done`));
+  t.is(built.labels['corpus-kit.recipe'], name);
+  t.regex(docker(['run', '--rm', '--network', 'none', built.ref, 'sh', '-c', 'cat /etc/debian_version; echo $CORPUS_KIT_TEST_RUN']), new RegExp(`^12\\.\\d+\\n${name}\\n$`));
+  // Asked again, the image is reused, not rebuilt.
+  err = '';
+  t.is((await recipeImage(ctx, name)).id, built.id);
+  t.notRegex(err, /debootstrap/);
+});

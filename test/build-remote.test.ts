@@ -3,6 +3,7 @@
 // DOCKER_HOST sends every container and volume to a second dockerd.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { recipeImage } from '../container/recipes.ts';
@@ -52,7 +53,7 @@ test('no host path reaches the engine: trees go in and binaries come out through
     t.true(call.includes('-trimpath') && call.includes('CGO_ENABLED=0'));
   }
   // The download gets GOPROXY by name (its file:// directory copied into a volume), never by value.
-  const download = creates.find((c) => c.includes('download'))!;
+  const download = creates.find((c) => c.includes('list') && c.includes('-deps'))!;
   t.is(download[download.indexOf('--network') + 1], 'host');
   t.true(download.includes('GOPROXY'));
   t.false(download.some((a) => a.startsWith('GOPROXY=')));
@@ -63,23 +64,32 @@ test('no host path reaches the engine: trees go in and binaries come out through
   t.deepEqual(listVolumes(process.env, project.volumePrefix).map((v) => v.replace(/-[0-9a-f]+$/, '').slice(project.volumePrefix.length)), ['-gocache', '-gomod']);
 });
 
-test('DOCKER_HOST is honoured: containers and volumes are on that engine, none on the default one, also after a failed build', async (t) => {
+test('DOCKER_HOST is honoured: containers, volumes and images are on that engine, none on the default one, also after a failed build', async (t) => {
   const remote = await startDockerd();
   t.teardown(() => remote.stop());
-  // The builder image reaches the other engine the way it would reach a remote one: docker save | docker load.
+  // The builder image reaches the other engine the way it would reach a remote one (docker save | docker load),
+  // and goes there by a name of this test's own: whatever the kit did with it on the default engine would show.
   const ctx = await createContext({ cwd: process.cwd(), argv: [] });
   const image = await recipeImage(ctx, 'golang-bookworm');
-  execFileSync('sh', ['-c', 'docker save "$1" | DOCKER_HOST="$2" docker load --quiet', 'sh', image.ref, remote.host], { stdio: 'ignore' });
-  t.is(docker(remote.env, ['image', 'inspect', '--format', '{{.Id}}', image.ref]), image.id);
+  const builder = `corpus-kit-remote-${randomBytes(5).toString('hex')}:builder`;
+  execFileSync('sh', ['-c', 'docker save "$1" | DOCKER_HOST="$2" docker load --quiet && DOCKER_HOST="$2" docker tag "$1" "$3"', 'sh', image.ref, remote.host, builder], { stdio: 'ignore' });
+  t.is(docker(remote.env, ['image', 'inspect', '--format', '{{.Id}}', builder]), image.id);
 
   const project = await buildProject(t, { names: ['legacy', 'moddep'], env: { DOCKER_HOST: remote.host } });
+  // The default engine is cleaned too, whatever happens (the project's own teardown cleans the remote one).
+  t.teardown(() => cleanDefaultEngine(project.volumePrefix, builder));
+  for (const binary of Object.values(project.binaries)) binary.build.builder = { image: builder };
+  await project.save();
+  const since = String(Math.floor(Date.now() / 1000) - 1);
   const r = await project.run('release');
   ok(t, r);
   t.regex(execFileSync(join(project.cwd, 'dist/bin/moddep'), { encoding: 'utf8' }), /^hello from moddep version=v1\.0\.0/);
   const remoteVolumes = listVolumes(remote.env, project.volumePrefix);
   t.deepEqual(remoteVolumes.map((v) => v.slice(project.volumePrefix.length).replace(/-[0-9a-f]+$/, '')), ['-gocache', '-gomod']);
-  t.deepEqual(listVolumes(process.env, project.volumePrefix), []);
   t.deepEqual(lines(docker(remote.env, ['ps', '--all', '--quiet'])), []);
+  // The remote engine did the work: it saw the containers made from the builder.
+  const remoteCreates = lines(docker(remote.env, ['events', '--since', since, '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'type=container', '--filter', 'event=create', '--format', '{{.Actor.Attributes.image}}']));
+  t.true(remoteCreates.filter((i) => i === builder).length >= 3, remoteCreates.join(' '));
 
   // A failing compile leaves no container and no tree volume behind either.
   project.binaries.legacy!.build.ldflags = `${LDFLAGS} -X`;
@@ -88,5 +98,23 @@ test('DOCKER_HOST is honoured: containers and volumes are on that engine, none o
   t.regex(failed.error?.message ?? '', /\[legacy\] go build of v1\.0\.0 .* failed/);
   t.deepEqual(lines(docker(remote.env, ['ps', '--all', '--quiet'])), []);
   t.deepEqual(listVolumes(remote.env, project.volumePrefix), remoteVolumes);
+
+  // The default engine saw none of it: no volume of this project, no container or image of this builder, ever.
+  const until = String(Math.ceil(Date.now() / 1000));
+  const events = (type: string, format: string) => lines(docker(process.env, ['events', '--since', since, '--until', until, '--filter', `type=${type}`, '--format', format]));
+  t.deepEqual(events('volume', '{{.Actor.ID}}').filter((v) => v.startsWith(project.volumePrefix)), []);
+  t.deepEqual(events('container', '{{.Actor.Attributes.image}}').filter((i) => i === builder), []);
+  t.deepEqual(events('image', '{{.Actor.ID}} {{.Actor.Attributes.name}}').filter((e) => e.includes(builder.split(':')[0]!)), []);
   t.deepEqual(listVolumes(process.env, project.volumePrefix), []);
+  t.is(docker(process.env, ['image', 'ls', '--quiet', builder]), '');
+  t.is(docker(process.env, ['ps', '--all', '--quiet', '--filter', `ancestor=${builder}`]), '');
 });
+
+/** Whatever a broken kit could have left on the default engine under this test's names. */
+function cleanDefaultEngine(prefix: string, builder: string): void {
+  const containers = lines(docker(process.env, ['ps', '--all', '--quiet', '--filter', `ancestor=${builder}`]));
+  if (containers.length) docker(process.env, ['rm', '--force', '--volumes', ...containers]);
+  const volumes = listVolumes(process.env, prefix);
+  if (volumes.length) docker(process.env, ['volume', 'rm', '--force', ...volumes]);
+  if (docker(process.env, ['image', 'ls', '--quiet', builder])) docker(process.env, ['image', 'rm', builder]);
+}

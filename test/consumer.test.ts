@@ -33,8 +33,8 @@ test('a consumer task sees its plugin routes and options next to the built-in on
   const run = await runGulp(dir, ['healthz:routes']);
   t.is(run.code, 0, run.all);
   t.regex(run.stdout, /^\/healthz -> 127\.0\.0\.1:8123 \(healthz\)$/m);
-  t.regex(run.stdout, /^\/ -> 127\.0\.0\.1:5000 \(registry\)$/m);
-  t.regex(run.stdout, /^\/authserver\/ -> 127\.0\.0\.1:5004 \(docker-auth\)$/m);
+  t.regex(run.stdout, /^\/v2\/ -> 127\.0\.0\.1:5000 \(registry\)$/m);
+  t.regex(run.stdout, /^\/docker_auth_service\/ -> 127\.0\.0\.1:5004 \(docker-auth\)$/m);
 });
 
 test('the consumer pillar override and local.yml reach pillar:show', async (t) => {

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
+import { createContext } from '../lib/context.ts';
 import { Logger } from '../lib/logger.ts';
 import { scrubUrls, urlCredentials, withoutCredentials } from '../pillar/credentials.ts';
 import { createTasks } from '../tasks/index.ts';
@@ -65,7 +66,7 @@ test('pillar:show hides credentials of every URL, those the URL parser refuses a
   t.regex(out, /mirror: ssh:\/\/git:\*\*\*@mirror\.example\.com\/a\.git/);
 });
 
-test('git is never given the password of an ssh:// mirror on its command line', async (t) => {
+test('git is never given the password of an ssh:// remote, nor of one the URL parser refuses, on its command line; pins:outdated names them scrubbed', async (t) => {
   requireCommands('git');
   const dir = await tempDir(t);
   // A git on PATH that records its arguments, then runs the real one; an ssh
@@ -83,13 +84,14 @@ test('git is never given the password of an ssh:// mirror on its command line', 
     `data_root: ${join(dir, 'data')}`,
     'binaries:',
     '  registry: {source: {git: "ssh://git:ssh-Pa55word@127.0.0.1:9/d.git"}}',
-    '  auth_server: {enabled: false}',
+    // A URL the URL parser refuses ('/' in the password): git gets it without credentials all the same.
+    '  auth_server: {source: {git: "https://bot:ab/cd-Pa55word@127.0.0.1:9/a.git"}}',
     '',
   ].join('\n'));
   let all = '';
   const tasks = await createTasks({
     cwd: dir,
-    argv: ['--pillar', file, '--verbose', '--only', 'registry'],
+    argv: ['--pillar', file, '--verbose'],
     env: { PATH: `${bin}:${process.env.PATH}`, HOME: dir, GIT_SSH_COMMAND: join(bin, 'fake-ssh'), CORPUS_KIT_CACHE: join(dir, 'cache') },
     logger: { out: (s) => (all += s), err: (s) => (all += s) },
   });
@@ -99,6 +101,21 @@ test('git is never given the password of an ssh:// mirror on its command line', 
   const argv = await readFile(argvLog, 'utf8');
   t.regex(argv, /^git .*ls-remote .*ssh:\/\/git@127\.0\.0\.1:9\/d\.git/m, argv);
   t.regex(argv, /^ssh /m, argv);
-  t.false(argv.includes('ssh-Pa55word'), argv);
-  t.false(all.includes('ssh-Pa55word'), all);
+  t.regex(argv, /^git .*ls-remote .*https:\/\/127\.0\.0\.1:9\/a\.git/m, argv);
+  t.regex(all, /https:\/\/\*\*\*@127\.0\.0\.1:9\/a\.git is unreachable/, all);
+  for (const secret of ['ssh-Pa55word', 'ab/cd-Pa55word']) {
+    t.false(argv.includes(secret), argv);
+    t.false(all.includes(secret), all);
+  }
+});
+
+test('credentials in a proxy URL of the environment (GOPROXY, HTTPS_PROXY) are masked wherever they show, URL or not', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'p.yml');
+  await writeFile(file, `data_root: ${join(dir, 'data')}\n`);
+  let all = '';
+  const env = { GOPROXY: 'https://goproxy-user:goproxy-Pa55word@proxy.example.com,direct', HTTPS_PROXY: 'http://px:https-proxy-Pa55word@127.0.0.1:3128' };
+  const ctx = await createContext({ cwd: dir, argv: ['--pillar', file], env, logger: { out: (s) => (all += s), err: (s) => (all += s) } });
+  ctx.log.info('go: password goproxy-Pa55word rejected; proxy said https-proxy-Pa55word');
+  t.is(all, 'go: password *** rejected; proxy said ***\n');
 });

@@ -102,3 +102,13 @@ for (const [what, yaml, path, secret] of MISPLACED) {
     t.false(all.includes(secret.slice(0, 10)), all);
   });
 }
+
+test('a private key given as {file: PATH} is masked in logs with the file content, line by line', async (t) => {
+  const dir = await tempDir(t);
+  const body = 'a2V5LWZpbGUtYm9keS1vbmx5LWluLXRoZS1maWxl';
+  await writeFile(join(dir, 'server.key'), `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`);
+  let err = '';
+  const ctx = await createContext({ cwd: dir, env: {}, argv: ['--pillar', await pillar(dir, `tls: {key: {file: ${join(dir, 'server.key')}}}\n`)], logger: { err: (s) => (err += s), out: (s) => (err += s) } });
+  ctx.log.info(`read ${body}`);
+  t.is(err, 'read ***\n');
+});

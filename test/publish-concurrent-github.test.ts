@@ -10,7 +10,10 @@ import { GitHubPublisher, TEMP_PREFIX, timeStamp } from '../tasks/publish/github
 import { assetNames, filesOf, publishProject, REPO, TAG, TOKEN, type PublishProject } from './helpers/github/project.ts';
 import { writeReleaseDir } from './helpers/github/release-dir.ts';
 
-const tempName = (run: string, file: string) => `${TEMP_PREFIX}${timeStamp(Date.now())}-${run}-${file}`;
+const tempName = (run: string, file: string, agoMs = 0) => `${TEMP_PREFIX}${timeStamp(Date.now() - agoMs)}-${run}-${file}`;
+/** Older than the grace period of the test's publisher, by far less than a minute (ages print in seconds). */
+const GRACE_MS = 20_000;
+const OLD_MS = 40_000;
 
 /** An asset made the way another run makes it: a POST to the release's upload URL (cut short after `failAfter` bytes: left in `starter`). */
 async function uploadAsOtherRun(project: PublishProject, name: string, content: Buffer, failAfter?: number): Promise<void> {
@@ -34,10 +37,12 @@ function assertOneGoodAssetEach(t: ExecutionContext, project: PublishProject): v
 test('another run\'s fresh temporary and starter assets are left alone; ones older than the grace period are deleted', async (t) => {
   const project = await publishProject(t);
   t.is((await project.run()).error, undefined);
-  const old = { temp: tempName('0badc0de', 'SHA256SUMS'), starter: tempName('0badc0de', 'auth_server-1.14.0.xz') };
+  // Made the way another run makes them, then dated back past the grace period (no sleeping: a busy machine's
+  // pauses would age the fresh ones too).
+  const old = { temp: tempName('0badc0de', 'SHA256SUMS', OLD_MS), starter: tempName('0badc0de', 'auth_server-1.14.0.xz', OLD_MS) };
   await uploadAsOtherRun(project, old.temp, Buffer.from('half of an old run'));
   await uploadAsOtherRun(project, old.starter, randomBytes(64 * 1024), 1024);
-  await sleep(3500);
+  for (const name of Object.values(old)) project.emulator.backdate(REPO, TAG, name, OLD_MS);
   const fresh = { temp: tempName('feedf00d', 'SHA256SUMS'), starter: tempName('feedf00d', 'registry-v2.8.3.xz') };
   await uploadAsOtherRun(project, fresh.temp, Buffer.from('another run, verifying its copy'));
   await uploadAsOtherRun(project, fresh.starter, randomBytes(64 * 1024), 1024);
@@ -46,7 +51,7 @@ test('another run\'s fresh temporary and starter assets are left alone; ones old
 
   let err = '';
   const log = new Logger({ level: 'verbose', err: (s) => void (err += s), out: (s) => void (err += s) });
-  const publisher = new GitHubPublisher({ repo: REPO, tag: TAG, baseUrl: project.emulator.baseUrl, token: TOKEN, log, tempGraceMs: 3000 });
+  const publisher = new GitHubPublisher({ repo: REPO, tag: TAG, baseUrl: project.emulator.baseUrl, token: TOKEN, log, tempGraceMs: GRACE_MS });
   const files = await filesOf(project.release.dir);
   const plan = await publisher.plan(files);
   t.deepEqual(plan.filter((s) => s.action === 'delete').map((s) => s.name).sort(), [old.temp, old.starter].sort());

@@ -151,18 +151,19 @@ test('a server that stalls past the socket timeout: the attempt is abandoned and
   const files = await filesOf(project.release.dir);
   let err = '';
   const log = new Logger({ level: 'verbose', err: (s) => void (err += s), out: (s) => void (err += s) });
-  const publisher = (timeoutMs: number) => new GitHubPublisher({ repo: REPO, tag: TAG, baseUrl: project.emulator.baseUrl, token: TOKEN, log, timeoutMs, retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200, maxRateLimitWaitMs: 1000 } });
+  const publisher = (timeoutMs: number, attempts: number) => new GitHubPublisher({ repo: REPO, tag: TAG, baseUrl: project.emulator.baseUrl, token: TOKEN, log, timeoutMs, retry: { attempts, baseDelayMs: 50, maxDelayMs: 200, maxRateLimitWaitMs: 1000 } });
 
-  project.emulator.fault({ server: 'uploads', path: REGISTRY_UPLOAD, effect: { type: 'slow', delayMs: 1500 } });
-  await publisher(400).publish(files);
-  t.regex(err, /upload of registry-v2\.8\.3\.xz failed \(no data for 0\.4s\); attempt 2/);
+  // A second is far past what a loopback answer takes; attempts to spare for a machine busy with other work.
+  project.emulator.fault({ server: 'uploads', path: REGISTRY_UPLOAD, effect: { type: 'slow', delayMs: 3000 } });
+  await publisher(1000, 5).publish(files);
+  t.regex(err, /upload of registry-v2\.8\.3\.xz failed \(no data for 1\.0s\); attempt 2/);
   t.deepEqual(assetNames(project.emulator), [...project.release.files].sort());
 
   project.release = await writeReleaseDir(project.release.dir, { registry: Buffer.from('stalled build'.repeat(10000)), auth_server: project.release.contents.get('auth_server-1.14.0.xz')! });
   const before = project.emulator.content(REPO, TAG, REGISTRY);
-  project.emulator.fault({ server: 'uploads', path: REGISTRY_UPLOAD, times: Infinity, effect: { type: 'slow', delayMs: 1500 } });
-  const error = await publisher(400).publish(await filesOf(project.release.dir)).then(() => undefined, (e: Error) => e);
-  t.regex(error?.message ?? '', /registry-v2\.8\.3\.xz: upload failed: no data for 0\.4s \(gave up after 3 attempts\)/);
+  project.emulator.fault({ server: 'uploads', path: REGISTRY_UPLOAD, times: Infinity, effect: { type: 'slow', delayMs: 3000 } });
+  const error = await publisher(1000, 3).publish(await filesOf(project.release.dir)).then(() => undefined, (e: Error) => e);
+  t.regex(error?.message ?? '', /registry-v2\.8\.3\.xz: upload failed: no data for 1\.0s \(gave up after 3 attempts\)/);
   t.deepEqual(project.emulator.content(REPO, TAG, REGISTRY), before);
   t.false(err.includes(TOKEN));
 });

@@ -74,6 +74,11 @@ test('401, 403, 404 and 422 on create: one line naming the repository, the relea
       fault: { server: 'api', method: 'POST', path: /\/releases$/, effect: { type: 'status', status: 403, body: { message: 'Resource not accessible by personal access token', documentation_url: DOCS } } },
       expect: /GitHub answered 403 \(Resource not accessible by personal access token\) to POST \/repos\/acme\/corpus\/releases; the token may not do this: it needs "Contents: read and write" on acme\/corpus/,
     },
+    {
+      status: 403,
+      fault: { server: 'uploads', times: Infinity, effect: { type: 'status', status: 403, body: { message: 'Resource not accessible by integration', documentation_url: DOCS } } },
+      expect: /GitHub answered 403 \(Resource not accessible by integration\); the token may not do this/,
+    },
     { status: 404, fault: { server: 'api', method: 'GET', path: /\/releases\?/, effect: notFound }, expect: /GitHub answered 404 \(Not Found\) to GET \/repos\/acme\/corpus\/releases; check publish\.github\.repo \(acme\/corpus: .*\) and, for GitHub Enterprise, publish\.github\.base_url \(API at http:\/\/127\.0\.0\.1:\d+\/api\/v3\)/ },
     {
       status: 422,

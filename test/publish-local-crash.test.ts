@@ -5,7 +5,7 @@
 // and a sentinel tree outside dist/, the cache and the publish folder is
 // untouched.
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
@@ -80,7 +80,10 @@ test(`kill -9 of publish --target local at random moments, ${ROUNDS} rounds: the
     for (const [name, bytes] of releases[next].contents) t.is(sha256(await readFile(join(target, name))), sha256(bytes), `round ${round}: ${name}`);
     t.deepEqual((await readdir(versions).catch(() => [] as string[])).filter((n) => !/^v\d{13}-[0-9a-f]{8}$/.test(n)), [], `round ${round}: no leftover of the killed run`);
     t.true((await readdir(versions).catch(() => [] as string[])).length <= 2, `round ${round}: the version shown and at most the one before it`);
-    t.deepEqual((await readdir(join(cwd, 'published'))).filter((n) => n !== `.${TAG}.versions`).sort(), [TAG, 'README'].sort(), `round ${round}: no lock or link left in the publish folder`);
+    // The lock file stays (a flock lock dies with its holder, not with its file): it must be free.
+    const lock = `.${TAG}.corpus-kit-lock`;
+    t.deepEqual((await readdir(join(cwd, 'published'))).filter((n) => n !== `.${TAG}.versions` && n !== lock).sort(), [TAG, 'README'].sort(), `round ${round}: no temporary or link left in the publish folder`);
+    t.is(spawnSync('flock', ['--nonblock', join(cwd, 'published', lock), 'true']).status, 0, `round ${round}: the killed run's lock is free`);
   }
   t.is(await treeDigest(sentinel), sentinelBefore, 'the sentinel tree is untouched');
   t.deepEqual(await readFile(join(cwd, 'published', 'README')), readme);

@@ -164,3 +164,14 @@ test('a symlink the kit did not make is refused, not replaced', async (t) => {
   t.deepEqual(await readdir(theirs), []);
   await rm(project.target);
 });
+
+test('a versions folder removed by hand: the dangling link is replaced by a fresh version', async (t) => {
+  const project = await localProject(t);
+  t.is((await project.run()).error, undefined);
+  await rm(project.versions, { recursive: true });
+  const plan = await project.run(['--dry-run']);
+  t.regex(plan.out, new RegExp(`^create +${project.target} +folder does not exist$`, 'm'));
+  const result = await project.run();
+  t.is(result.error, undefined, result.all);
+  t.is(await verifies(project.target), true);
+});

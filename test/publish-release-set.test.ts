@@ -84,3 +84,28 @@ test('a hand-edited manifest is validated like the pillar, every problem with it
 async function restoreManifest(project: PublishProject): Promise<void> {
   await writeFile(manifestPath(project), project.release.contents.get(MANIFEST_FILE)!);
 }
+
+test('a checksum file or manifest.json that is a symlink to a private file: refused without quoting a byte of it', async (t) => {
+  const project = await publishProject(t);
+  const secret = 'PRIVATE-0f4c2e-not-for-output';
+  const privateFile = join(project.cwd, 'private.txt');
+  await writeFile(privateFile, `${secret}\n`);
+  const sidecar = join(project.release.dir, 'registry-v2.8.3.xz.md5');
+  await rm(sidecar);
+  await symlink(privateFile, sidecar);
+  const viaSidecar = await project.run();
+  t.regex(viaSidecar.error?.message ?? '', /registry-v2\.8\.3\.xz\.md5: not a regular file/);
+  t.false(viaSidecar.all.includes(secret), 'the private file is not quoted');
+
+  await restoreManifest(project);
+  await rm(manifestPath(project));
+  await symlink(privateFile, manifestPath(project));
+  const viaManifest = await project.run();
+  t.regex(viaManifest.error?.message ?? '', /manifest\.json: not a regular file; only regular files of the release folder are read/);
+  t.false(viaManifest.all.includes(secret));
+  await rm(manifestPath(project));
+  await writeFile(manifestPath(project), `{"schema": 1, ${secret}`);
+  const broken = await project.run();
+  t.regex(broken.error?.message ?? '', /manifest\.json: not valid JSON \(run `gulp package` to write it again\)/);
+  t.false(broken.all.includes(secret));
+});

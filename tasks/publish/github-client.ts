@@ -96,9 +96,12 @@ function requestOf(error: unknown): string | undefined {
  * words and what to check. Undefined for anything else.
  */
 export function explain(error: unknown, subject: Subject): string | undefined {
-  const failure = classify(error) ?? classify((error as { cause?: unknown })?.cause);
+  // The answer itself, or what it caused: an upload's failure wraps it, several failures wrap the first.
+  let answer = error;
+  while (answer instanceof Error && !classify(answer) && answer.cause !== undefined) answer = answer.cause;
+  const failure = classify(answer);
   if (failure?.status === undefined || (failure.status === 403 && rateLimitWait(failure) !== undefined)) return undefined;
-  const request = requestOf(error) ?? requestOf((error as { cause?: unknown })?.cause) ?? '';
+  const request = requestOf(answer) ?? '';
   const check = hint(failure.status, request, subject);
   if (!check) return undefined;
   const said = failure.message.split('\n')[0]!.replace(/ - https:\/\/docs\.github\.com\S*/, '').replace(/^HTTP \d+ /, '');

@@ -6,7 +6,10 @@
 // good copy of each file. Leftovers of a crashed run (temporary names, assets
 // stuck in the `starter` state) are deleted first, but only once they are older
 // than a grace period: no lock spans machines, and a fresh one may be another
-// run's upload in progress.
+// run's upload in progress. One decision (#decide) serves the dry run, which
+// stops there, and the real run, which carries it out (#apply); the whole
+// release is checked again before the draft is published. The token only goes
+// to the API's origin and its upload origin (checkTokenDestination).
 import { randomBytes } from 'node:crypto';
 import type { Octokit } from '@octokit/rest';
 import { UserError } from '../../lib/errors.ts';
@@ -159,7 +162,7 @@ export class GitHubPublisher implements Publisher {
     const progress = startProgressGroup(log);
     // Every upload runs to its end: one failing leaves the others' verified assets in place.
     const settled = await mapLimit<FileDecision, Asset>(decision.files, this.#options.concurrency, async (d) => (d.action === 'skip' ? d.existing! : this.#place(release, d, progress)));
-    settledValues(settled).forEach((asset, i) => placed.set(decision.files[i]!.file, { asset, action: decision.files[i]!.action }));
+    settledValues(settled, (errors) => new UserError(errors.map((e) => e.message).join('\n'), { cause: errors[0] })).forEach((asset, i) => placed.set(decision.files[i]!.file, { asset, action: decision.files[i]!.action }));
     const files = [...placed.keys()];
     await this.#verifyRelease(release, files);
     if (release.draft) {

@@ -2,6 +2,7 @@
 // `local` (a folder) or `github` (a release). --dry-run prints the plan only.
 import { resolve } from 'node:path';
 import type { Context } from '../../lib/context.ts';
+import { lockTimeoutMs } from '../../lib/lock.ts';
 import type { Pipe } from '../../lib/pipe.ts';
 import { readToken } from './token.ts';
 import { LocalPublisher } from './local.ts';
@@ -13,13 +14,14 @@ import type { Publisher } from './types.ts';
 async function publisherFor(ctx: Context): Promise<Publisher> {
   const { publish } = ctx.pillar;
   const target = ctx.flags.target ?? publish.target;
-  if (target === 'local') return new LocalPublisher(resolve(ctx.cwd, publish.local.dir, publish.github.tag), ctx.log);
+  if (target === 'local') return new LocalPublisher(resolve(ctx.cwd, publish.local.dir, publish.github.tag), ctx.log, { lockTimeoutMs: lockTimeoutMs(ctx.env, 600) });
   const { GitHubPublisher } = await import('./github.ts');
   return new GitHubPublisher({ repo: publish.github.repo, tag: publish.github.tag, baseUrl: publish.github.base_url, token: readToken(ctx.env, ctx.log), log: ctx.log });
 }
 
 const publishPipe: Pipe = {
   name: 'publish',
+  holds: (ctx) => ctx.paths.releaseLock,
   async run(ctx) {
     const publisher = await publisherFor(ctx);
     const files = await releaseFiles(ctx);

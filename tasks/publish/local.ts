@@ -9,7 +9,8 @@
 // The next run removes what a killed run left in the versions folder; nothing
 // outside it is ever deleted. One decision path serves the dry run (which stops
 // before any write, and takes no lock) and the real run (under a cross-process
-// lock beside the target, so two runs never clean up each other's work).
+// lock beside the target, so two runs never clean up each other's work; the
+// lock file stays, as every lock of the kit does).
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, cp, link, lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
@@ -28,7 +29,9 @@ export const LOCAL_TEMP_PREFIX = '.corpus-kit-tmp-';
 const VERSION = /^v\d{13}-[0-9a-f]{8}$/;
 const KIT_ENTRY = /^(?:v\d{13}-[0-9a-f]{8}|staging-[0-9a-f]{8}|link-[0-9a-f]{8}|unversioned-[0-9a-f]{8})$/;
 
-export interface LocalHooks {
+export interface LocalOptions {
+  /** How long a publish waits for another one into the same folder. */
+  lockTimeoutMs?: number;
   /** Called with each copy once it is written and fsynced, before it is hashed back (tests corrupt it here). */
   afterCopy?(path: string): Promise<void>;
 }
@@ -63,13 +66,13 @@ export class LocalPublisher implements Publisher {
   readonly #dir: string;
   readonly #versions: string;
   readonly #log: Logger;
-  readonly #hooks: LocalHooks;
+  readonly #options: LocalOptions;
 
-  constructor(dir: string, log: Logger, hooks: LocalHooks = {}) {
+  constructor(dir: string, log: Logger, options: LocalOptions = {}) {
     this.#dir = dir;
     this.#versions = join(dirname(dir), `.${basename(dir)}.versions`);
     this.#log = log;
-    this.#hooks = hooks;
+    this.#options = options;
     this.description = `local folder ${dir}`;
   }
 
@@ -81,7 +84,11 @@ export class LocalPublisher implements Publisher {
     // Beside the target, not in it: the target holds only release files.
     const lock = join(dirname(this.#dir), `.${basename(this.#dir)}.corpus-kit-lock`);
     await mkdir(dirname(lock), { recursive: true });
-    return withLock(lock, () => this.#publishLocked(files), { what: 'publish', timeoutMs: 600_000, onWait: (holder) => this.#log.info(holder) });
+    return withLock(lock, () => this.#publishLocked(files), {
+      what: `publish into ${this.#dir}`,
+      timeoutMs: this.#options.lockTimeoutMs ?? 600_000,
+      onWait: (holder) => this.#log.info(holder),
+    });
   }
 
   async #publishLocked(files: readonly PublishFile[]): Promise<Outcome[]> {
@@ -105,7 +112,8 @@ export class LocalPublisher implements Publisher {
       if (dirname(points) !== this.#versions || !VERSION.test(basename(points))) {
         throw new UserError(`${this.#dir} is a symlink to ${points}, which corpus-kit did not create; remove the link (or set publish.local.dir to another folder)`);
       }
-      decision.current = points;
+      // A link to a version gone (removed by hand) shows nothing: the next version replaces it.
+      if (stored.includes(basename(points))) decision.current = points;
     } else if (target?.isDirectory()) {
       decision.current = this.#dir;
       decision.unversioned = true;
@@ -173,7 +181,7 @@ export class LocalPublisher implements Publisher {
   async #copy(file: PublishFile, to: string): Promise<void> {
     await copyFile(file.path, to, constants.COPYFILE_EXCL);
     await fsync(to);
-    await this.#hooks.afterCopy?.(to);
+    await this.#options.afterCopy?.(to);
     const copied = await hashFile(to);
     if (copied.size !== file.size || copied.sha256 !== file.sha256) {
       throw new UserError(`${file.name}: the copy in ${this.#dir} does not match (sha256 ${copied.sha256}, expected ${file.sha256}); the previous release is left in place`);

@@ -3,13 +3,13 @@
 // hashed and checked against what the package step recorded (the artifact's or
 // manifest's sha256, SHA256SUMS) before anything leaves the machine.
 import type { Stats } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { UploadableArtifact } from '../../lib/artifacts.ts';
 import type { Context } from '../../lib/context.ts';
 import { UserError } from '../../lib/errors.ts';
 import { hashRegularFile, type FileDigest } from '../../lib/hash.ts';
-import { MANIFEST_FILE, parseSumLine, parseSums, readManifest, SUMS_FILE, type Manifest } from '../../lib/manifest.ts';
+import { MANIFEST_FILE, parseSumLine, parseSums, readManifest, readReleaseText, SUMS_FILE, type Manifest } from '../../lib/manifest.ts';
 import type { Pipe } from '../../lib/pipe.ts';
 import type { PublishFile } from './types.ts';
 
@@ -71,7 +71,7 @@ async function expectations(artifacts: readonly UploadableArtifact[], problems: 
     if (byName.has(file)) add(byName.get(file)!, { size: entry.size, sha256: entry.sha256, md5: entry.md5, from: MANIFEST_FILE });
   }
   const sums = byName.get(SUMS_FILE);
-  const listed = sums ? parseSums(await readFile(sums, 'utf8').catch(() => '')) : new Map<string, string>();
+  const listed = parseSums((sums && (await readReleaseText(sums).catch(() => undefined))) ?? '');
   for (const [name, sha256] of listed) {
     const entry = archives.get(name);
     if (!entry) problems.push(`${SUMS_FILE}: lists ${name}, which is no archive of ${MANIFEST_FILE}`);
@@ -108,8 +108,8 @@ async function sidecarProblems(artifacts: readonly UploadableArtifact[]): Promis
     for (const [algorithm, want] of [['md5', archive.md5], ['sha256', archive.sha256]] as const) {
       const sidecar = artifacts.find((a) => a.path === `${archive.path}.${algorithm}`);
       if (!sidecar) continue;
-      const text = await readFile(sidecar.path, 'utf8').catch(() => undefined);
-      if (text === undefined) continue; // reported as missing by the hashing below
+      const text = await readReleaseText(sidecar.path).catch(() => undefined);
+      if (text === undefined) continue; // reported as missing or not a regular file by the hashing below
       const sum = parseSumLine(text);
       if (sum?.hex !== want || sum.name !== name) {
         problems.push(`${basename(sidecar.path)}: says ${JSON.stringify(text.trim().slice(0, 100))}, expected "${want}  ${name}"`);
@@ -159,6 +159,7 @@ export async function releaseFiles(ctx: Pick<Context, 'artifacts'>): Promise<Pub
 /** Loads dist/release/ when this run produced no artifacts, and checks it before any upload. */
 export const loadReleasePipe: Pipe = {
   name: 'publish:load',
+  holds: (ctx) => ctx.paths.releaseLock,
   skip: (ctx) => (ctx.artifacts.uploadable().length > 0 ? 'this run packaged the release files' : false),
   async run(ctx) {
     const manifest = await readManifest(ctx.paths.release);

@@ -33,8 +33,8 @@ export interface Outcome {
 export interface Publisher {
   /** Where the files go, for messages: "github OWNER/NAME release attachedfiles". */
   readonly description: string;
-  /** Reads the target and says what publish would do; changes nothing. */
+  /** Reads the target and says what publish would do: the decision publish makes, stopped before any write. */
   plan(files: readonly PublishFile[]): Promise<PlanStep[]>;
-  /** Carries the plan out; every file is verified in place when this resolves. */
+  /** Makes the same decision as plan() and carries it out; every file is verified in place when this resolves. */
   publish(files: readonly PublishFile[]): Promise<Outcome[]>;
 }

@@ -56,22 +56,42 @@ function pillarKeysOn(line: string, stack: Stack): string[] {
   return keys;
 }
 
+/** The staged file and line a message points at: "in FILE:LINE", or else the line holding a quoted value of the message. */
+function locate(message: string, staged: Staged): { file: StackFile; line: number } | undefined {
+  const escaped = staged.etc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const where = new RegExp(`${escaped}/([^\\s:"]+)(?::| line )(\\d+)`).exec(message);
+  if (where) {
+    const file = staged.files.find((f) => f.path === where[1]);
+    return file && { file, line: Number(where[2]) };
+  }
+  for (const [, quoted] of message.matchAll(/"([^"]{4,})"/g)) {
+    for (const file of staged.files) {
+      if (file.secret) continue;
+      const index = file.content.split('\n').findIndex((text) => text.includes(`"${quoted}"`));
+      if (index >= 0) return { file, line: index + 1 };
+    }
+  }
+  return undefined;
+}
+
 /** The tool's message, with staged paths shown as installed ones, and what wrote the failing line. */
 async function explain(tool: string, output: string, staged: Staged, stack: Stack, extra: Record<string, string> = {}): Promise<UserError> {
   let message = output.trim();
   for (const [from, to] of Object.entries(extra)) message = message.split(from).join(to);
   message = message.split(staged.dir).join(staged.etc);
-  const where = new RegExp(`${staged.etc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/([^\\s:"]+)(?::| line )(\\d+)`).exec(message);
   const lines = [`render: ${tool} refused the staged configuration (nothing was installed):`, ...message.split('\n').map((l) => `  ${l}`)];
-  if (where) {
-    const file = staged.files.find((f) => f.path === where[1]);
-    const text = file && !file.secret ? (file.content.split('\n')[Number(where[2]) - 1] ?? '') : '';
-    if (text) lines.push(`  line ${where[2]}: ${text.trim()}`);
-    const keys = text ? pillarKeysOn(text, stack) : [];
-    if (file) lines.push(`  written by plugin "${file.owner}"${file.template ? ` from ${file.template}` : ''}${keys.length > 0 ? `; from pillar ${keys.join(', ')}` : ''}`);
+  const found = locate(message, staged);
+  if (found) {
+    const text = (found.file.content.split('\n')[found.line - 1] ?? '').trim();
+    const keys = pillarKeysOn(text, stack);
+    lines.push(`  ${found.file.path} line ${found.line}: ${text}`);
+    lines.push(`  written by plugin "${found.file.owner}"${found.file.template ? ` from ${found.file.template}` : ''}${keys.length > 0 ? `; from pillar ${keys.join(', ')}` : ''}`);
   }
   return new UserError(lines.join('\n'));
 }
+
+/** The tool's own lines (a shell start-up file may print its own noise on stderr). */
+const toolLines = (output: string, tool: string) => output.split('\n').filter((line) => line.startsWith(`${tool}:`)).join('\n') || output;
 
 async function nginx(ctx: Context, staged: Staged, stack: Stack): Promise<void> {
   if (!staged.files.some((f) => f.path === 'nginx/nginx.conf')) return;
@@ -81,7 +101,7 @@ async function nginx(ctx: Context, staged: Staged, stack: Stack): Promise<void> 
   await writeFile(testConf, (await readFile(conf, 'utf8')).split(`${staged.etc}/`).join(`${staged.dir}/`), { mode: 0o600 });
   try {
     const out = await ctx.sh({ nothrow: true })`nginx -t -q -c ${testConf} -e ${join(stack.paths.log, 'nginx-error.log')}`;
-    if (out.exitCode !== 0) throw await explain('nginx -t', out.stderr || out.stdout, staged, stack, { [testConf]: join(staged.etc, 'nginx', 'nginx.conf') });
+    if (out.exitCode !== 0) throw await explain('nginx -t', toolLines(out.stderr || out.stdout, 'nginx'), staged, stack, { [testConf]: join(staged.etc, 'nginx', 'nginx.conf') });
   } finally {
     await rm(testConf, { force: true });
   }

@@ -192,6 +192,12 @@ export class GitHubEmulator {
     return release && this.#assetsOf(release).find((a) => a.name === name)?.content;
   }
 
+  /** Moves an asset's created_at and updated_at `ms` into the past: an upload made that long ago, without waiting. */
+  backdate(repo: string, tag: string, name: string, ms: number): void {
+    const release = this.#releases.find((r) => r.repo === repo && r.tag_name === tag);
+    for (const asset of release ? this.#assetsOf(release).filter((a) => a.name === name) : []) Object.assign(asset, { created_at: now(ms), updated_at: now(ms) });
+  }
+
   /** Puts a release (and its assets) in place, as a previous run or another tool would have left it. */
   seedRelease(repo: string, release: { tag: string; draft?: boolean; assets?: { name: string; content: Buffer | string; state?: 'starter' | 'uploaded'; ageMs?: number }[] }): number {
     const record = this.#createRelease(repo, { tag_name: release.tag, name: release.tag, draft: release.draft ?? false });
