@@ -12,7 +12,7 @@ import { inspectImage, lastLines, type Image } from '../lib/container.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { startProgress } from '../lib/progress.ts';
-import { assembleContext, KIT_ROOT, kitVersion, type ImageBinary } from './image-context.ts';
+import { assembleContext, assembleRuntimeContext, KIT_ROOT, kitVersion, runtimeTag, type ImageBinary } from './image-context.ts';
 import { defineTask } from './task.ts';
 
 /** Prefix of the labels that describe each installed binary. */
@@ -59,30 +59,60 @@ export async function imageTags(ctx: Context): Promise<{ release: string; dev: s
   return { release: `${ctx.pillar.image.name}:${await kitVersion()}`, dev: `${ctx.pillar.image.name}:${ctx.pillar.image.dev_tag}` };
 }
 
-export async function runImageBuild(ctx: Context): Promise<Image> {
-  const base = await imageFor(ctx, ctx.pillar.image.base, 'image.base');
-  const work = join(ctx.paths.cache, 'image', `context-${process.pid}-${Date.now()}`);
-  await mkdir(work, { recursive: true });
+/** `docker build` of a context with the classic builder (Debian's docker.io has no BuildKit, and it needs none here), offline. */
+async function dockerBuild(ctx: Context, dir: string, args: string[]): Promise<void> {
+  const built = await ctx.sh({ nothrow: true, env: { ...ctx.env, DOCKER_BUILDKIT: '0' } })`${ctx.pillar.engine} build --network none --force-rm ${args} ${dir}`;
+  if (built.exitCode !== 0) throw new UserError(`image:build: ${ctx.pillar.engine} build failed (exit ${built.exitCode}):\n${lastLines(built.stdout + built.stderr, 15)}`);
+}
+
+/** A fresh directory under the cache for a build context, removed after `body`. */
+async function withContextDir<T>(ctx: Context, what: string, body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = join(ctx.paths.cache, 'image', `${what}-${process.pid}-${Date.now()}`);
+  await mkdir(dir, { recursive: true });
   try {
-    const { binaries } = await assembleContext(ctx, work, base.id);
-    const tags = await imageTags(ctx);
-    const labels = imageLabels(await kitVersion(), await revision(ctx), binaries);
-    const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-    const progress = startProgress(ctx.log, `image:build ${tags.release} on ${base.ref} (${binaries.map((b) => `${b.name} ${b.version}`).join(', ')})`);
-    // The classic builder: Debian's docker.io has no BuildKit, and it needs none here.
-    const built = await ctx.sh({ nothrow: true, env: { ...ctx.env, DOCKER_BUILDKIT: '0' } })`${ctx.pillar.engine} build --network none --force-rm ${labelArgs} --tag ${tags.release} --tag ${tags.dev} ${work}`;
-    if (built.exitCode !== 0) {
-      const error = new UserError(`image:build: ${ctx.pillar.engine} build failed (exit ${built.exitCode}):\n${lastLines(built.stdout + built.stderr, 15)}`);
+    return await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The runtime image (base + the kit's production modules), built when its tag is missing. */
+async function runtimeImage(ctx: Context, base: Image): Promise<string> {
+  const tag = await runtimeTag(ctx, base.id);
+  if (await inspectImage(ctx, tag)) return tag;
+  await withContextDir(ctx, 'runtime', async (dir) => {
+    const progress = startProgress(ctx.log, `image:build ${tag}: ${base.ref} with the kit's production modules`);
+    try {
+      await assembleRuntimeContext(ctx, dir, base.id);
+      await dockerBuild(ctx, dir, ['--tag', tag]);
+      progress.end('built');
+    } catch (error) {
       progress.fail(error);
       throw error;
     }
-    const image = await inspectImage(ctx, tags.release);
-    if (!image) throw new Error(`image:build: built, but ${ctx.pillar.engine} does not list ${tags.release}`);
-    progress.end(`${image.id.slice(7, 19)}, tagged ${tags.release} and ${tags.dev}`);
-    return image;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
+  return tag;
+}
+
+export async function runImageBuild(ctx: Context): Promise<Image> {
+  const base = await imageFor(ctx, ctx.pillar.image.base, 'image.base');
+  const runtime = await runtimeImage(ctx, base);
+  return withContextDir(ctx, 'context', async (dir) => {
+    const { binaries } = await assembleContext(ctx, dir, runtime);
+    const tags = await imageTags(ctx);
+    const labels = imageLabels(await kitVersion(), await revision(ctx), binaries);
+    const progress = startProgress(ctx.log, `image:build ${tags.release} on ${base.ref} (${binaries.map((b) => `${b.name} ${b.version}`).join(', ')})`);
+    try {
+      await dockerBuild(ctx, dir, [...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), '--tag', tags.release, '--tag', tags.dev]);
+      const image = await inspectImage(ctx, tags.release);
+      if (!image) throw new Error(`image:build: built, but ${ctx.pillar.engine} does not list ${tags.release}`);
+      progress.end(`${image.id.slice(7, 19)}, tagged ${tags.release} and ${tags.dev}`);
+      return image;
+    } catch (error) {
+      progress.fail(error);
+      throw error;
+    }
+  });
 }
 
 export const imageBuildTask = defineTask({

@@ -4,8 +4,9 @@
 // binary of the release, decompressed only after its archive matched
 // manifest.json's sha256 (and checked again after decompression by xz's own
 // integrity check). Nothing reaches the engine before every binary passed.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, cp, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
@@ -18,8 +19,12 @@ import { MANIFEST_FILE, readManifest, type ManifestBinary } from '../lib/manifes
 /** The kit's own folder (where this package is installed). */
 export const KIT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONTAINER_DIR = join(KIT_ROOT, 'container');
-/** What the image holds of the kit: enough to run its gulpfile (the launcher). */
-const KIT_FILES = ['package.json', '.gulp.cjs', 'tsconfig.json', 'index.ts', 'gulpfile.ts', 'lib', 'tasks', 'plugins', 'pillar', 'templates', 'container'];
+/**
+ * What the image holds of the kit: enough to run its gulpfile (the launcher).
+ * Not .gulp.cjs: the entrypoint gives node --import=tsx itself, and with
+ * .gulp.cjs gulp would re-spawn node, one more process between tini and the launcher.
+ */
+const KIT_FILES = ['package.json', 'tsconfig.json', 'index.ts', 'gulpfile.ts', 'lib', 'tasks', 'plugins', 'pillar', 'templates', 'container'];
 /** Where the image keeps the kit. */
 export const IMAGE_KIT_DIR = '/opt/corpus-kit';
 /** Context files keep this mtime, so the layers they make do not change with the day of the build. */
@@ -38,22 +43,23 @@ export function dockerJson(value: string): string {
   return JSON.stringify(value).replaceAll('$', '\\$');
 }
 
+/** What container/Dockerfile.njk gets (Dockerfile.runtime.njk: header, base and kitDir). */
 interface DockerfileView {
   header: string;
   base: string;
-  user: string;
-  group: string;
-  gid: number;
-  dataRoot: string;
   kitDir: string;
-  ports: number[];
-  binaries: ImageBinary[];
+  user?: string;
+  group?: string;
+  gid?: number;
+  dataRoot?: string;
+  ports?: number[];
+  binaries?: ImageBinary[];
 }
 
-function renderDockerfile(view: DockerfileView): string {
+function renderDockerfile(template: string, view: DockerfileView): string {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(CONTAINER_DIR), { autoescape: false, throwOnUndefined: true, trimBlocks: true, lstripBlocks: true });
   env.addFilter('dockerJson', dockerJson);
-  return env.render('Dockerfile.njk', view);
+  return env.render(template, view);
 }
 
 /** The binaries the pillar enables, each from the release's manifest (a binary the release lacks stops the build). */
@@ -102,11 +108,17 @@ async function productionModules(ctx: Context, project: string): Promise<string[
   return dirs.filter((dir) => !dirs.some((other) => other !== dir && dir.startsWith(other + sep)));
 }
 
-/** Copies by hard link where the file system allows it (the context is read, never written). */
-async function link(ctx: Context, from: string, to: string): Promise<void> {
-  await mkdir(dirname(to), { recursive: true });
-  const linked = await ctx.sh({ nothrow: true })`cp -al -- ${from} ${to}`;
-  if (linked.exitCode !== 0) await cp(from, to, { recursive: true, preserveTimestamps: true });
+/**
+ * Copies `names` (relative to `from`, directories whole) to the same relative
+ * paths under `to`, in one cp: by hard link where the file system allows it
+ * (the context is read, never written), else a plain copy.
+ */
+async function copyTree(ctx: Context, from: string, names: string[], to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  const linked = await ctx.sh({ nothrow: true, cwd: from })`cp -al --parents -t ${to} -- ${names}`;
+  if (linked.exitCode === 0) return;
+  // --remove-destination: a file linked before the failure is replaced, never written through.
+  await ctx.sh({ cwd: from })`cp -a --remove-destination --parents -t ${to} -- ${names}`;
 }
 
 /** The image's pillar layer: what the image was built with and for (no secrets: none of these keys hold one). */
@@ -124,8 +136,34 @@ export interface BuildContext {
   binaries: ImageBinary[];
 }
 
-/** Fills `dir` (empty) with the build context; the base is an image id or reference. */
-export async function assembleContext(ctx: Context, dir: string, base: string): Promise<BuildContext> {
+/** Renders one of container/'s Dockerfile templates into a context directory. */
+async function writeDockerfile(dir: string, template: string, view: Omit<DockerfileView, 'header'>): Promise<void> {
+  await writeFile(join(dir, 'Dockerfile'), renderDockerfile(template, { header: `rendered by corpus-kit from container/${template} (gulp image:build)`, ...view }));
+}
+
+/**
+ * The context of the runtime image: the base with the kit's production
+ * modules, built once per lock file (its tag is a hash of the base and the
+ * lock), so an image build sends and checks only the kit and the binaries.
+ */
+export async function assembleRuntimeContext(ctx: Context, dir: string, base: string): Promise<void> {
+  const modules = join(modulesProject(ctx), 'node_modules');
+  await copyTree(ctx, modules, (await productionModules(ctx, dirname(modules))).map((m) => relative(modules, m)), join(dir, 'node_modules'));
+  await writeDockerfile(dir, 'Dockerfile.runtime.njk', { base, kitDir: IMAGE_KIT_DIR });
+}
+
+/** corpus-kit-runtime:<hash of the base image id, the kit's package.json and the lock file that resolved its modules>. */
+export async function runtimeTag(ctx: Context, baseId: string): Promise<string> {
+  const project = modulesProject(ctx);
+  const hash = createHash('sha256').update(baseId);
+  for (const file of [join(KIT_ROOT, 'package.json'), join(project, 'package-lock.json'), join(CONTAINER_DIR, 'Dockerfile.runtime.njk')]) {
+    hash.update(file).update(await readFile(file).catch(() => Buffer.from('(none)')));
+  }
+  return `corpus-kit-runtime:${hash.digest('hex').slice(0, 16)}`;
+}
+
+/** Fills `dir` (empty) with the image's build context, on the runtime image `runtime`. */
+export async function assembleContext(ctx: Context, dir: string, runtime: string): Promise<BuildContext> {
   const binaries: ImageBinary[] = [];
   await mkdir(join(dir, 'bin'), { recursive: true });
   for (const { name, entry } of await releaseBinaries(ctx)) {
@@ -134,17 +172,14 @@ export async function assembleContext(ctx: Context, dir: string, base: string): 
     await utimes(dest, FIXED_TIME, FIXED_TIME);
     binaries.push({ name, path: `/usr/local/bin/${name}`, version: entry.version, commit: entry.commit, sha256: entry.sha256, file: entry.file });
   }
-  const project = modulesProject(ctx);
-  for (const module of await productionModules(ctx, project)) await link(ctx, module, join(dir, 'node_modules', relative(join(project, 'node_modules'), module)));
-  for (const file of KIT_FILES) await link(ctx, join(KIT_ROOT, file), join(dir, 'kit', file));
-  for (const file of ['entrypoint', 'entrypoint-dev']) await link(ctx, join(CONTAINER_DIR, file), join(dir, file));
+  await copyTree(ctx, KIT_ROOT, KIT_FILES, join(dir, 'kit'));
+  await copyTree(ctx, CONTAINER_DIR, ['entrypoint', 'entrypoint-dev'], dir);
   await writeFile(join(dir, 'image.yml'), imagePillar(ctx, binaries));
   const p = ctx.pillar;
-  await writeFile(join(dir, 'Dockerfile'), renderDockerfile({
-    header: 'rendered by corpus-kit from container/Dockerfile.njk (gulp image:build)',
-    base, user: p.user, group: p.group, gid: p.editor.gid, dataRoot: p.data_root, kitDir: IMAGE_KIT_DIR,
+  await writeDockerfile(dir, 'Dockerfile.njk', {
+    base: runtime, user: p.user, group: p.group, gid: p.editor.gid, dataRoot: p.data_root, kitDir: IMAGE_KIT_DIR,
     ports: [...new Set([p.ports.http, p.ports.https])], binaries,
-  }));
+  });
   return { dir, binaries };
 }
 

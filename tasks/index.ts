@@ -13,6 +13,7 @@ import { doctorTask } from './doctor.ts';
 import { downTask } from './down.ts';
 import { imageBuildTask } from './image-build.ts';
 import { imageDevTask } from './image-dev.ts';
+import { imageRunTask } from './image-run.ts';
 import { pillarTasks } from './pillar.ts';
 import { renderTask } from './render.ts';
 import { statusTask } from './status.ts';
@@ -24,7 +25,7 @@ export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
 export type GulpTask = (() => Promise<void>) & { displayName: string; description: string; flags: Record<string, string> };
 
 /** Every task of the kit, in the order `gulp --tasks` lists them. */
-export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, caTask, renderTask, upTask, downTask, statusTask, reconfigureTask, imageBuildTask, imageDevTask, doctorTask];
+export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, caTask, renderTask, upTask, downTask, statusTask, reconfigureTask, imageBuildTask, imageDevTask, imageRunTask, doctorTask];
 
 function gulpTask(name: string, description: string, flags: Record<string, string>, run: () => Promise<void>): GulpTask {
   return Object.assign(run, { displayName: name, description, flags });
