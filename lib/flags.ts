@@ -20,7 +20,7 @@ export interface Flags {
   json: boolean;
   /** image:dev: an interactive shell instead of the launcher. */
   shell: boolean;
-  /** image:dev: build the image even when the dev tag exists. */
+  /** image:dev: build the image even when the dev tag exists; image:build: ignore the layer cache. */
   rebuild: boolean;
 }
 
@@ -36,7 +36,7 @@ export const FLAG_HELP = {
   detach: '--detach: return once the stack is healthy, leaving it running (stop it with gulp down)',
   json: '--json: print JSON for scripts',
   shell: '--shell: an interactive shell in the container instead of the launcher',
-  rebuild: '--rebuild: build the image even when {image.name}:{image.dev_tag} exists',
+  rebuild: '--rebuild: image:dev: build the image even when {image.name}:{image.dev_tag} exists; image:build: every layer above the base again, ignoring the layer cache',
 } as const;
 
 export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Flags {

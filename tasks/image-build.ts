@@ -60,8 +60,9 @@ export async function imageTags(ctx: Context): Promise<{ release: string; dev: s
 }
 
 /** `docker build` of a context with the classic builder (Debian's docker.io has no BuildKit, and it needs none here), offline. */
-async function dockerBuild(ctx: Context, dir: string, args: string[]): Promise<void> {
-  const built = await ctx.sh({ nothrow: true, env: { ...ctx.env, DOCKER_BUILDKIT: '0' } })`${ctx.pillar.engine} build --network none --force-rm ${args} ${dir}`;
+async function dockerBuild(ctx: Context, dir: string, args: string[], noCache: boolean): Promise<void> {
+  const cache = noCache ? ['--no-cache'] : [];
+  const built = await ctx.sh({ nothrow: true, env: { ...ctx.env, DOCKER_BUILDKIT: '0' } })`${ctx.pillar.engine} build --network none --force-rm ${cache} ${args} ${dir}`;
   if (built.exitCode !== 0) throw new UserError(`image:build: ${ctx.pillar.engine} build failed (exit ${built.exitCode}):\n${lastLines(built.stdout + built.stderr, 15)}`);
 }
 
@@ -76,15 +77,15 @@ async function withContextDir<T>(ctx: Context, what: string, body: (dir: string)
   }
 }
 
-/** The runtime image (base + the kit's production modules), built when its tag is missing. */
-async function runtimeImage(ctx: Context, base: Image): Promise<string> {
+/** The runtime image (base + the kit's production modules), built when its tag is missing (or always, with noCache). */
+async function runtimeImage(ctx: Context, base: Image, noCache: boolean): Promise<string> {
   const tag = await runtimeTag(ctx, base.id);
-  if (await inspectImage(ctx, tag)) return tag;
+  if (!noCache && (await inspectImage(ctx, tag))) return tag;
   await withContextDir(ctx, 'runtime', async (dir) => {
     const progress = startProgress(ctx.log, `image:build ${tag}: ${base.ref} with the kit's production modules`);
     try {
       await assembleRuntimeContext(ctx, dir, base.id);
-      await dockerBuild(ctx, dir, ['--tag', tag]);
+      await dockerBuild(ctx, dir, ['--tag', tag], noCache);
       progress.end('built');
     } catch (error) {
       progress.fail(error);
@@ -94,16 +95,17 @@ async function runtimeImage(ctx: Context, base: Image): Promise<string> {
   return tag;
 }
 
-export async function runImageBuild(ctx: Context): Promise<Image> {
+/** Builds and tags the image; noCache: every layer above the base again (the base is rebuilt only when its recipe changes). */
+export async function runImageBuild(ctx: Context, { noCache = false } = {}): Promise<Image> {
   const base = await imageFor(ctx, ctx.pillar.image.base, 'image.base');
-  const runtime = await runtimeImage(ctx, base);
+  const runtime = await runtimeImage(ctx, base, noCache);
   return withContextDir(ctx, 'context', async (dir) => {
     const { binaries } = await assembleContext(ctx, dir, runtime);
     const tags = await imageTags(ctx);
     const labels = imageLabels(await kitVersion(), await revision(ctx), binaries);
     const progress = startProgress(ctx.log, `image:build ${tags.release} on ${base.ref} (${binaries.map((b) => `${b.name} ${b.version}`).join(', ')})`);
     try {
-      await dockerBuild(ctx, dir, [...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), '--tag', tags.release, '--tag', tags.dev]);
+      await dockerBuild(ctx, dir, [...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), '--tag', tags.release, '--tag', tags.dev], noCache);
       const image = await inspectImage(ctx, tags.release);
       if (!image) throw new Error(`image:build: built, but ${ctx.pillar.engine} does not list ${tags.release}`);
       progress.end(`${image.id.slice(7, 19)}, tagged ${tags.release} and ${tags.dev}`);
@@ -118,7 +120,8 @@ export async function runImageBuild(ctx: Context): Promise<Image> {
 export const imageBuildTask = defineTask({
   name: 'image:build',
   description: 'Build the registry image on image.base: the kit, the launcher as entrypoint (under tini), and the release binaries verified against manifest.json; tags {image.name}:{version} and :{image.dev_tag}',
+  flags: ['rebuild'],
   run: async (ctx) => {
-    await runImageBuild(ctx);
+    await runImageBuild(ctx, { noCache: ctx.flags.rebuild });
   },
 });

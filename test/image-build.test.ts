@@ -8,7 +8,8 @@ import { hashFile } from '../lib/hash.ts';
 import { BINARY_LABEL } from '../tasks/image-build.ts';
 import { kitVersion } from '../tasks/image-context.ts';
 import { REPO_ROOT } from './helpers/gulp.ts';
-import { DEBIAN_REGISTRY, imageProject } from './helpers/image-project.ts';
+import { DEBIAN_REGISTRY, imageProject, writeRelease } from './helpers/image-project.ts';
+import { tempDir } from './helpers/tmp.ts';
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 const tagged = (ref: string) => {
@@ -60,4 +61,22 @@ test('image:build stops naming a binary whose archive does not match manifest.js
   t.regex(error!.message, new RegExp(`${archive.replaceAll('/', '\\/').replaceAll('.', '\\.')}: sha256 [0-9a-f]{64} does not match manifest\\.json`), all);
   t.false(tagged(`${project.name}:${await kitVersion()}`));
   t.false(tagged(`${project.name}:dev`));
+});
+
+test('image:build again with one binary changed rebuilds only the layer that holds it', async (t) => {
+  t.timeout(30 * 60_000, 'builds the image (and its base on a new machine)');
+  const project = await imageProject(t);
+  const layers = () => JSON.parse(docker('image', 'inspect', '--format', '{{json .RootFS.Layers}}', `${project.name}:dev`)) as string[];
+  t.is((await project.run('image:build')).error, undefined);
+  const before = layers();
+  // Another registry binary (a byte more), packaged again with its manifest.
+  const scratch = await tempDir(t);
+  execFileSync('sh', ['-c', 'cat "$1" > "$2/registry" && printf x >> "$2/registry"', 'sh', DEBIAN_REGISTRY, scratch]);
+  await writeRelease(project.release, { registry: { from: join(scratch, 'registry'), version: '2.8.2' } });
+  const rebuilt = await project.run('image:build');
+  t.is(rebuilt.error, undefined, rebuilt.all);
+  const after = layers();
+  t.is(after.length, before.length);
+  t.deepEqual(after.slice(0, -1), before.slice(0, -1), 'every layer below the binary is reused');
+  t.not(after.at(-1), before.at(-1), 'the binary\'s layer is new');
 });
