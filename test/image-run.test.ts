@@ -55,6 +55,12 @@ test('image:run --detach: healthy, push and pull through nginx with the generate
   const state = await healthy(name);
   t.is(state, 'running healthy', docker(['logs', '--tail', '60', name]).out);
   t.is(docker(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.NetworkMode}}', name]).out, 'unless-stopped host');
+  // The services run as the pillar's user (default: registry), not root, where the program allows it.
+  const processes = docker(['exec', name, 'ps', '-eo', 'user:20=,args=']).out.split('\n').map((l) => l.trim().split(/\s+/));
+  const userOf = (match: (args: string[]) => boolean) => processes.filter(([, ...args]) => match(args)).map(([user]) => user);
+  t.deepEqual([...new Set(userOf((a) => a[0] === '/usr/local/bin/registry'))], ['registry'], 'the registry');
+  t.deepEqual([...new Set(userOf((a) => a[0]!.includes('redis-server')))], ['registry'], 'redis');
+  t.deepEqual([...new Set(userOf((a) => a.join(' ').startsWith('nginx: worker')))], ['registry'], 'nginx workers');
 
   const registry = `127.0.0.1:${ports.http}`;
   const anonymous = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${registry}/v2/`], { encoding: 'utf8' });
