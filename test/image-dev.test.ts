@@ -10,6 +10,7 @@ import test, { type ExecutionContext } from 'ava';
 import { editorProblems } from '../tasks/image-dev.ts';
 import { REPO_ROOT } from './helpers/gulp.ts';
 import { imageProject, type ImageProject } from './helpers/image-project.ts';
+import { requireCommands } from './helpers/prerequisites.ts';
 
 const GULP_BIN = fileURLToPath(new URL('../node_modules/gulp/bin/gulp.js', import.meta.url));
 const sh = (command: string, ...args: string[]) => execFileSync(command, args, { encoding: 'utf8' }).trim();
@@ -54,6 +55,7 @@ test('editorProblems: each wrong host state gets its own message and fix', (t) =
 });
 
 test('image:dev without the editor group, with it under another gid, its gid under another name, or the user outside it: prints the fix and starts nothing', async (t) => {
+  requireCommands('useradd', 'groupadd');
   const gid = freeGid();
   const suffix = String(gid);
   const group = `ckt${suffix}`;
@@ -101,6 +103,7 @@ function onPty(cwd: string, args: string[], input: string, env: NodeJS.ProcessEn
 
 test('image:dev --shell on a pty: a file made inside is the editor user\'s to edit outside, an edit outside is seen inside, git works on both sides', async (t) => {
   t.timeout(30 * 60_000, 'builds the image (and its base on a new machine)');
+  requireCommands('script', 'runuser', 'useradd', 'groupadd');
   const gid = freeGid();
   const group = `ckt${gid}`;
   const user = `cku${gid}`;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { STOP_TIMEOUT_S } from '../tasks/image-run.ts';
 import { imageProject } from './helpers/image-project.ts';
+import { requireCommands } from './helpers/prerequisites.ts';
 import { freePort } from './helpers/render-project.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -31,6 +32,7 @@ async function healthy(name: string, timeoutMs = 600_000): Promise<string> {
 
 test('image:run --detach: healthy, push and pull through nginx with the generated password, anonymous refused, docker stop exits 0, a new container on the same data keeps images and passwords', async (t) => {
   t.timeout(40 * 60_000, 'builds the image, then starts the stack twice');
+  requireCommands('curl');
   const ports = { http: await freePort(), https: await freePort(), registry: await freePort(), debug: await freePort(), redis: await freePort(), sshd: await freePort() };
   const id = Math.random().toString(36).slice(2, 8);
   const name = `ckr${id}`;
