@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { checksumBench } from './checksum.ts';
 import { pipelineBench } from './pipeline.ts';
 import { profileBench } from './profile.ts';
+import { startupBench } from './startup.ts';
 
-for (const [name, bench] of [['pipeline', pipelineBench], ['profile', profileBench], ['checksum', checksumBench]] as const) {
+for (const [name, bench] of [['pipeline', pipelineBench], ['profile', profileBench], ['startup', startupBench], ['checksum', checksumBench]] as const) {
   console.log(`# ${name}`);
   console.log((await bench()).join('\n'));
 }

@@ -8,16 +8,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ImageSourceConfig } from '../pillar/schema.ts';
 import { envArgs, inspectImage, lastLines, withContainer, type Image } from '../lib/container.ts';
 import { GOCACHE_DIR, STD_WARM_UP } from '../lib/gobuild.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { lockTimeoutMs, withLock } from '../lib/lock.ts';
+import { packageFile } from '../pillar/package-root.ts';
 import { startProgress } from '../lib/progress.ts';
 
-const RECIPES_DIR = fileURLToPath(new URL('./recipes/', import.meta.url));
+const RECIPES_DIR = packageFile('container', 'recipes') + sep;
 
 interface Recipe {
   name: string;

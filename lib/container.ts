@@ -5,7 +5,7 @@
 // out as tar streams through the CLI, so a remote engine works the same.
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
-import type { ProcessOutput, ProcessPromise } from 'zx';
+import type { ProcessOutput, ProcessPromise } from 'zx/core';
 import type { Context } from './context.ts';
 import { UserError } from './errors.ts';
 

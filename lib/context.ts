@@ -26,7 +26,7 @@ export interface Paths {
   bin: string;
   /** package.dir: the packaged release files. */
   release: string;
-  /** Held by package and publish (lib/pipe.ts `holds`): one run at a time replaces or reads package.dir. */
+  /** Held by package to the end of its run (lib/pipe.ts `holds`): one run at a time replaces package.dir and publishes it. */
   releaseLock: string;
   lock: string;
 }
@@ -51,11 +51,17 @@ export interface Context {
 
 export interface ContextOptions {
   cwd: string;
-  /** Command-line arguments (process.argv.slice(2) by default). */
+  /** Command-line arguments (process.argv.slice(2) by default), parsed strictly against the kit's flags. */
   argv?: readonly string[];
+  /** The flags already parsed (a task parses its own); argv is then not read. */
+  flags?: Flags;
+  /** Where relative paths on the command line start (default: cwd). */
+  userDir?: string;
   env?: NodeJS.ProcessEnv;
-  /** In-code pillar overrides, merged after the files. */
+  /** The caller's code pillar: merged over the defaults, under every pillar file. */
   pillar?: readonly Tree[];
+  /** Pillar files named in code (relative to cwd): merged after the code pillar, before pillar/local.yml. */
+  pillarFiles?: readonly string[];
   /** Plugins given in code, after the built-ins and before the pillar's. */
   plugins?: readonly Plugin[];
   logger?: LoggerOptions;
@@ -80,7 +86,7 @@ function paths(cwd: string, cache: string, release: string): Paths {
 
 export async function createContext(options: ContextOptions): Promise<Context> {
   const cwd = resolve(options.cwd);
-  const flags = parseFlags(options.argv ?? process.argv.slice(2));
+  const flags = options.flags ?? parseFlags(options.argv ?? process.argv.slice(2), options.userDir ?? cwd);
   const env = loadEnv(cwd, options.env);
   const log = new Logger({ level: flags.verbose ? 'verbose' : flags.quiet ? 'quiet' : 'info', ...options.logger });
   // Mask credentials before anything can fail and print them.
@@ -89,7 +95,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
 }
 
 async function loadContext(cwd: string, options: ContextOptions, flags: Flags, env: NodeJS.ProcessEnv, log: Logger): Promise<Context> {
-  const { pillar, sources, originOf } = await loadPillar({ cwd, files: flags.pillar, env, overrides: options.pillar });
+  const { pillar, sources, originOf } = await loadPillar({ cwd, files: flags.pillar, env, code: options.pillar, codeFiles: options.pillarFiles });
   const secrets = new Secrets(pillar, env, log);
   await secrets.registerKnown();
   const plugins = await setupPlugins(

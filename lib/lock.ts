@@ -4,11 +4,11 @@
 // belongs to the open file description, which outlives the flock process and
 // is closed by the kernel when this process ends, however it ends (kill -9, a
 // reused pid in a pid namespace: nothing stale is left to misread). The file
-// holds who took it, for a waiter to report; it is never deleted (a waiter may
-// hold it open).
+// holds who took it, for a waiter to report. A file left by a killed holder is
+// just a free lock, taken (and removed) by the next run.
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UserError } from './errors.ts';
 
@@ -25,7 +25,7 @@ export interface LockOptions {
   what: string;
   /** Gives up after this long, with an error naming the holder. */
   timeoutMs: number;
-  /** Called once when the lock is held by someone else, before waiting. */
+  /** Called once when the lock is held by someone else, before waiting, with who that is ("pid 12 on host since ..."). */
   onWait?(holder: string): void;
 }
 
@@ -62,31 +62,62 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-export async function acquireLock(path: string, options: LockOptions): Promise<HeldLock> {
-  await mkdir(dirname(path), { recursive: true });
+/** Opens `path` and locks it, waiting at most until `deadline`; undefined when the wait ran out. */
+async function lockOpen(path: string, options: LockOptions, deadline: number, waited: { told: boolean }): Promise<FileHandle | undefined> {
   const handle = await open(path, 'a+');
   try {
-    if (!(await flock(handle, 0))) {
-      const before = await describeHolder(path);
-      options.onWait?.(`${options.what}: waiting for ${path}, held by ${before.text}`);
-      if (!(await flock(handle, Math.max(1, Math.ceil(options.timeoutMs / 1000))))) {
-        const now = await describeHolder(path);
-        const stop = now.pid ? `stop it (kill ${now.pid}) if it hangs` : 'stop the run that holds it if it hangs';
-        throw new UserError(
-          `${options.what}: gave up after ${Math.round(options.timeoutMs / 1000)}s waiting for ${path}, held by ${now.text}; ` +
-            `let that run finish, or ${stop}, then run again (CORPUS_KIT_LOCK_TIMEOUT=<seconds> waits longer)`,
-        );
-      }
+    if (await flock(handle, 0)) return handle;
+    if (!waited.told) {
+      waited.told = true;
+      options.onWait?.(`${options.what}: waiting for ${path}, held by ${(await describeHolder(path)).text}`);
     }
-    const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ').slice(0, 200) };
-    await handle.truncate(0);
-    await handle.write(`${JSON.stringify(holder)}\n`, 0);
+    const left = Math.ceil((deadline - Date.now()) / 1000);
+    if (left > 0 && (await flock(handle, left))) return handle;
   } catch (error) {
     await handle.close();
     throw error;
   }
-  // Closing the last descriptor of the file description releases the lock.
-  return { release: () => handle.close() };
+  await handle.close();
+  return undefined;
+}
+
+const sameFile = (a: { dev: number; ino: number }, b?: { dev: number; ino: number }) => b !== undefined && a.dev === b.dev && a.ino === b.ino;
+
+/**
+ * Takes the lock at `path`. Its holder removes the file as it lets go (a run
+ * that finishes leaves nothing beside the folder it locked), so a lock taken
+ * on a file that is no longer at `path` is let go and taken again on the new one.
+ */
+export async function acquireLock(path: string, options: LockOptions): Promise<HeldLock> {
+  await mkdir(dirname(path), { recursive: true });
+  const deadline = Date.now() + options.timeoutMs;
+  const waited = { told: false };
+  for (;;) {
+    const handle = await lockOpen(path, options, deadline, waited);
+    if (!handle) {
+      const now = await describeHolder(path);
+      const stop = now.pid ? `stop it (kill ${now.pid}) if it hangs` : 'stop the run that holds it if it hangs';
+      throw new UserError(
+        `${options.what}: gave up after ${Math.round(options.timeoutMs / 1000)}s waiting for ${path}, held by ${now.text}; ` +
+          `let that run finish, or ${stop}, then run again (CORPUS_KIT_LOCK_TIMEOUT=<seconds> waits longer)`,
+      );
+    }
+    if (!sameFile(await handle.stat(), await stat(path).catch(() => undefined))) {
+      await handle.close();
+      continue;
+    }
+    const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ').slice(0, 200) };
+    await handle.truncate(0);
+    await handle.write(`${JSON.stringify(holder)}\n`, 0);
+    return {
+      async release() {
+        // Removed while still locked: a waiter that then gets the old file sees it is gone and starts over.
+        await rm(path, { force: true });
+        // Closing the last descriptor of the file description releases the lock.
+        await handle.close();
+      },
+    };
+  }
 }
 
 export async function withLock<T>(path: string, body: () => Promise<T>, options: LockOptions): Promise<T> {

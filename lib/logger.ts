@@ -2,7 +2,7 @@
 // writes passes mask(), which replaces each registered secret (and its URL- and
 // base64-encoded forms) with ***, and the credentials of any URL, so tokens and
 // passwords never reach a log.
-import { quote } from 'zx';
+import { quote } from 'zx/core';
 import { scrubUrls } from '../pillar/credentials.ts';
 export type LogLevel = 'quiet' | 'info' | 'verbose';
 

@@ -31,8 +31,12 @@ export class OwnedDir {
   readonly journal: string;
   readonly #parent: string;
 
-  /** `what` names the setting, for messages ("package.dir"). */
-  constructor(readonly dir: string, readonly what: string) {
+  /**
+   * `what` names the setting, for messages ("package.dir"); `recognise` says
+   * whether a folder the journal does not name is still the kit's own output
+   * (one written before the journal existed).
+   */
+  constructor(readonly dir: string, readonly what: string, readonly recognise: (dir: string) => Promise<boolean> = async () => false) {
     this.#parent = dirname(dir);
     this.journal = join(this.#parent, `.${basename(dir)}.corpus-kit-journal`);
   }
@@ -90,7 +94,7 @@ export class OwnedDir {
     const entries = await readdir(this.dir).catch((error: NodeJS.ErrnoException) => {
       throw new UserError(`${this.what}: ${this.dir} is not a directory the kit can replace (${error.code ?? error.message})`);
     });
-    if (entries.length === 0) return;
+    if (entries.length === 0 || (await this.recognise(this.dir))) return;
     const some = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', ...' : '');
     throw new UserError(
       `${this.what}: ${this.dir} holds files corpus-kit did not write (${some}); it is replaced whole on every run, ` +

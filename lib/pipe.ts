@@ -16,9 +16,9 @@ export interface Pipe {
   defaults?(ctx: Context): void | Promise<void>;
   /**
    * A lock file this step needs held from its start to the end of the run (the
-   * runner takes it once, whichever step asks first): package and publish hold
+   * runner takes it once, whichever step asks first): package holds
    * package.dir's, so no other run replaces the release this run packaged
-   * before this run has published it.
+   * before this run's publish has sent it.
    */
   holds?(ctx: Context): string;
   /** `log` prefixes the step's own lines with its name. */

@@ -3,7 +3,7 @@
 // Each stream has its own incremental decoder: a multi-byte character split
 // across two chunks is decoded whole before masking, not as two U+FFFD.
 import { StringDecoder } from 'node:string_decoder';
-import { $, type LogEntry, type Shell, type Options } from 'zx';
+import { $, type LogEntry, type Shell, type Options } from 'zx/core';
 import type { Logger } from './logger.ts';
 
 export type { Shell };

@@ -1,11 +1,12 @@
-// Loads the pillar: defaults.yml, then pillar/local.yml (if present), then
+// Loads the pillar: defaults.yml, then the caller's code pillar (createTasks'
+// `pillar`, then its `pillarFiles`), then pillar/local.yml (if present), then
 // PILLAR, then each --pillar FILE, merged in that order; then `{key}`
 // references are resolved and the result is checked against the schema.
 // Every problem of every file is collected before anything is reported.
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packageFile } from './package-root.ts';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { deepMerge, isMapping, originOf, type Tree } from './merge.ts';
 import { PillarError, joinPath, type Problem } from './problems.ts';
@@ -14,7 +15,7 @@ import { PillarSchema, type Pillar } from './schema.ts';
 import { mayHoldSecret, secretRoot } from './secret-keys.ts';
 import { isChoice, validate } from './validate.ts';
 
-export const DEFAULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'defaults.yml');
+export const DEFAULTS_FILE = packageFile('pillar', 'defaults.yml');
 /** Larger pillar files are refused: a pillar is configuration, not data. */
 export const MAX_PILLAR_BYTES = 1024 * 1024;
 /** Aliases beyond this count are refused (YAML "billion laughs"). */
@@ -25,8 +26,10 @@ export interface PillarInput {
   /** --pillar files, in order, relative to cwd. */
   files?: readonly string[];
   env?: NodeJS.ProcessEnv;
-  /** In-code overrides merged last (a consumer gulpfile's own settings). */
-  overrides?: readonly Tree[];
+  /** The caller's code pillar (a consumer gulpfile's settings): over the defaults, under every file. */
+  code?: readonly Tree[];
+  /** Pillar files named in code (relative to cwd), merged right after the code pillar. */
+  codeFiles?: readonly string[];
 }
 
 export interface LoadedPillar {
@@ -43,6 +46,7 @@ export function pillarFiles(input: PillarInput): string[] {
   const fromEnv = (input.env ?? process.env).PILLAR;
   return [
     DEFAULTS_FILE,
+    ...(input.codeFiles ?? []),
     ...(existsSync(local) ? [local] : []),
     ...(fromEnv ? fromEnv.split(':').filter(Boolean) : []),
     ...(input.files ?? []),
@@ -134,6 +138,9 @@ function duplicateKeys(doc: Document): string[] {
   return found;
 }
 
+/** How messages name a tree of the caller's code pillar. */
+const codeOrigin = (index: number, count: number) => `createTasks({ pillar${count > 1 ? `[${index}]` : ''} }) in your code`;
+
 /** Reads and merges the files in order, recording which file each key came from. */
 async function mergePillar(input: PillarInput): Promise<{ tree: Tree; sources: string[]; problems: Problem[]; origins: Map<string, string> }> {
   const sources = pillarFiles(input);
@@ -145,8 +152,10 @@ async function mergePillar(input: PillarInput): Promise<{ tree: Tree; sources: s
     const read = await readPillarFile(file);
     problems.push(...read.problems);
     if (read.tree) tree = deepMerge(tree, read.tree, file, origins, '', replaces);
+    if (file === DEFAULTS_FILE) {
+      for (const [i, code] of (input.code ?? []).entries()) tree = deepMerge(tree, code, codeOrigin(i, input.code!.length), origins, '', replaces);
+    }
   }
-  for (const [i, override] of (input.overrides ?? []).entries()) tree = deepMerge(tree, override, `overrides[${i}]`, origins, '', replaces);
   return { tree, sources, problems, origins };
 }
 

@@ -4,6 +4,7 @@
 // plugin cannot smuggle configuration syntax into a rendered file.
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import type { Context } from '../lib/context.ts';
+import type { FlagValues } from '../lib/flags.ts';
 import { AbsolutePath, EnvName, HostAddress, Port, ProcessName, RoutePrefix, SafeText, UnixName, strictObject, typedRecord } from '../pillar/types.ts';
 import type { Pillar } from '../pillar/schema.ts';
 import type { Stack } from './stack.ts';
@@ -61,7 +62,8 @@ export interface RenderedFile extends FileSpec {
  */
 export type Renderer = (stack: Stack) => RenderedFile[];
 
-export type TaskRun = (ctx: Context) => Promise<void>;
+/** A plugin task's run: `flags` holds the flags it declared, parsed from the command line. */
+export type TaskRun = (ctx: Context, flags: FlagValues) => Promise<void>;
 
 export interface TaskSpec {
   name: string;

@@ -7,14 +7,14 @@ import { fetchPipe } from './fetch.ts';
 import { packagePipe } from './package.ts';
 import { publishPipes } from './publish/index.ts';
 import { pinsOutdatedTask } from './pins.ts';
-import { defineTask, type KitTask } from './task.ts';
+import { defineTask } from './task.ts';
 
 /** The release steps in order. */
 export const pipeline = new Pipeline([fetchPipe, compilePipe, packagePipe, ...publishPipes]);
 
 const through = (pipes: readonly Pipe[]) => async (ctx: Parameters<typeof runPipes>[0]) => runPipes(ctx, pipes);
 
-export const buildTasks: KitTask[] = [
+export const buildTasks = [
   defineTask({
     name: 'fetch',
     description: 'Fetch the pinned sources into the source cache; write/check corpus.lock.json',

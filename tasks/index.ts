@@ -1,12 +1,17 @@
 // The task factory: gulp task functions (displayName, description, flags) for
-// this repository's gulpfile and for any other project's. Each run builds its
-// own context; every error leaving a task is masked.
+// this repository's gulpfile and for any other project's. Each run parses its
+// flags strictly and builds its own context; every error leaving a task is masked.
+//
+// Adding a kit task: define it with defineTask (tasks/<name>.ts) and list it in
+// kitTasks below; its flags are the KIT_FLAGS keys it lists (lib/flags.ts).
 import { resolve } from 'node:path';
-import type { TaskFunction } from 'undertaker';
 import { createContext, type Context, type ContextOptions } from '../lib/context.ts';
-import { masked } from '../lib/errors.ts';
+import { UserError, masked } from '../lib/errors.ts';
+import { flagsFromUsage, kitFlags, parseArgv, pillarFilesOf, type FlagSpecs, type FlagValues } from '../lib/flags.ts';
 import { Logger } from '../lib/logger.ts';
-import type { TaskSpec } from '../plugins/api.ts';
+import type { Tree } from '../pillar/merge.ts';
+import type { Pillar } from '../pillar/schema.ts';
+import type { Plugin, TaskSpec } from '../plugins/api.ts';
 import { buildTasks } from './build.ts';
 import { caTask } from './ca.ts';
 import { doctorTask } from './doctor.ts';
@@ -15,67 +20,194 @@ import { imageBuildTask } from './image-build.ts';
 import { imageDevTask } from './image-dev.ts';
 import { imageRunTask } from './image-run.ts';
 import { pillarTasks } from './pillar.ts';
+import { pluginsShowTask } from './plugins.ts';
 import { renderTask } from './render.ts';
 import { statusTask } from './status.ts';
 import { reconfigureTask, upTask } from './up.ts';
-import { flagHelp, type KitTask } from './task.ts';
-
-export type CreateTasksOptions = Omit<ContextOptions, 'reservedTasks'>;
-
-export type GulpTask = (() => Promise<void>) & { displayName: string; description: string; flags: Record<string, string> };
+import { flagHelp, taskFlagSpecs, type BareContext, type KitTask } from './task.ts';
 
 /** Every task of the kit, in the order `gulp --tasks` lists them. */
-export const kitTasks: readonly KitTask[] = [...pillarTasks, ...buildTasks, caTask, renderTask, upTask, downTask, statusTask, reconfigureTask, imageBuildTask, imageDevTask, imageRunTask, doctorTask];
+export const kitTasks = [...pillarTasks, ...buildTasks, caTask, renderTask, upTask, downTask, statusTask, reconfigureTask, imageBuildTask, imageDevTask, imageRunTask, doctorTask, pluginsShowTask];
 
-function gulpTask(name: string, description: string, flags: Record<string, string>, run: () => Promise<void>): GulpTask {
-  return Object.assign(run, { displayName: name, description, flags });
+export type KitTaskName = (typeof kitTasks)[number]['name'];
+// The names stay literal types only while every list above is inferred from
+// defineTask() calls; a `KitTask[]` annotation would widen them to string.
+const namesAreLiteral: string extends KitTaskName ? never : true = true;
+void namesAreLiteral;
+
+/** Every key optional, all the way down: the shape of a partial pillar. */
+export type DeepPartial<T> = T extends readonly (infer U)[] ? readonly DeepPartial<U>[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+export interface CreateTasksOptions<T extends readonly KitTask[] = readonly KitTask[]> {
+  /** The project folder: pillar/local.yml, .env, dist/ and .cache/ are found here (import.meta.dirname in a gulpfile). */
+  cwd: string;
+  /**
+   * The pillar set in code: merged over the kit's defaults and under every
+   * pillar file (the kit's defaults < this < pillarFiles < pillar/local.yml < PILLAR < --pillar).
+   */
+  pillar?: DeepPartial<Pillar> | readonly DeepPartial<Pillar>[];
+  /** Pillar files named in code, relative to cwd: merged after `pillar`, before pillar/local.yml. */
+  pillarFiles?: readonly string[];
+  /** Plugins given in code, after the built-ins and before the pillar's `plugins:` list. */
+  plugins?: readonly Plugin[];
+  /** Tasks of your own (defineTask), run with the kit's context and flags. */
+  tasks?: T;
+  /** Command-line arguments (default: process.argv.slice(2)). */
+  argv?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  logger?: ContextOptions['logger'];
+  /** Where relative paths on the command line start (default: the folder gulp was run from, INIT_CWD). */
+  userDir?: string;
+}
+
+/** A gulp task function as `gulp --tasks` shows it. */
+export type GulpTask = (() => Promise<void>) & { displayName: string; description: string; flags: Record<string, string> };
+
+/** What createTasks returns: every kit task and every task of yours by name; plugin tasks may be there. */
+export type Tasks<T extends readonly KitTask[] = []> = { readonly [K in KitTaskName | T[number]['name']]: GulpTask } & {
+  readonly [name: string]: GulpTask | undefined;
+};
+
+/** A task as this module runs it, whoever declared it. */
+interface Runnable {
+  name: string;
+  description: string;
+  specs: FlagSpecs;
+  bare: boolean;
+  run(ctx: Context | BareContext, flags: FlagValues): Promise<void>;
+}
+
+function fromKitTask(task: KitTask): Runnable {
+  return { name: task.name, description: task.description, specs: taskFlagSpecs(task), bare: task.bare === true, run: task.run as Runnable['run'] };
+}
+
+function fromPluginTask({ owner, value }: { owner: string; value: TaskSpec }): Runnable {
+  return {
+    name: value.name,
+    description: value.description,
+    specs: { ...taskFlagSpecs({}), ...flagsFromUsage(value.flags ?? {}, `plugin "${owner}": task ${value.name}`) },
+    bare: false,
+    async run(ctx, flags) {
+      const registered = (ctx as Context).plugins.tasks.find((t) => t.value.name === value.name);
+      if (!registered) throw new UserError(`task ${value.name}: its plugin "${owner}" did not register it with this pillar`);
+      await registered.value.run(ctx as Context, flags);
+    },
+  };
 }
 
 /**
  * Plugin tasks must be known when gulp lists tasks, before any task runs, so the
  * plugins are set up once at load time. A pillar that does not load hides them,
- * and says so on stderr; running any kit task then reports every problem.
+ * and says so on stderr with its first problem; running `pillar:check` shows all.
  */
-async function pluginTasks(options: CreateTasksOptions, reservedTasks: string[]): Promise<TaskSpec[]> {
+async function pluginTasks(options: ContextOptions, pillarFiles: string[]): Promise<{ owner: string; value: TaskSpec }[]> {
   try {
-    const ctx = await createContext({ ...options, reservedTasks });
-    return ctx.plugins.tasks.map((t) => t.value);
+    const ctx = await createContext({ ...options, flags: kitFlags({ values: { pillar: pillarFiles }, silent: false }) });
+    return ctx.plugins.tasks;
   } catch (error) {
     const log = new Logger(options.logger);
-    log.warn(`plugin tasks are not listed: ${log.mask((error as Error).message.split('\n')[0] ?? '')} (run \`gulp pillar:check\`)`);
+    log.warn(`plugin tasks are not listed: ${firstProblem((error as Error).message)}; run \`gulp pillar:check\` to see every problem`);
     return [];
   }
 }
 
-export async function createTasks(options: CreateTasksOptions): Promise<Record<string, GulpTask>> {
-  const reservedTasks = kitTasks.map((t) => t.name);
-  const run = async (body: (ctx: Context) => Promise<void>) => {
-    const ctx = await createContext({ ...options, reservedTasks });
-    await masked(ctx.log, () => body(ctx));
+/** The first problem of a "what:\n  - problem\n  - problem" message (a pillar's, a plugin's), or its first line. */
+function firstProblem(message: string): string {
+  const [head = '', ...rest] = message.split('\n');
+  const items = rest.filter((line) => line.startsWith('  - ')).map((line) => line.slice(4));
+  if (items.length === 0) return head;
+  return `${items[0]}${items.length > 1 ? ` (and ${items.length - 1} more)` : ''}`;
+}
+
+/** Checks what JavaScript callers may get wrong, each with a message saying what to write. */
+function checkOptions(options: CreateTasksOptions): void {
+  if (options === null || typeof options !== 'object') throw new UserError('createTasks(options): options must be an object with at least { cwd }');
+  if (typeof options.cwd !== 'string' || options.cwd === '') {
+    throw new UserError('createTasks(options): options.cwd is required: the project folder (import.meta.dirname in your gulpfile)');
+  }
+  (options.tasks ?? []).forEach((task, i) => {
+    if (!task || typeof task.name !== 'string' || typeof task.run !== 'function') {
+      throw new UserError(`createTasks(options): tasks[${i}] is not a task: make it with defineTask({ name, description, run })`);
+    }
+  });
+}
+
+/** The caller's code pillar as a list of trees. */
+function codePillar(pillar: CreateTasksOptions['pillar']): Tree[] {
+  if (pillar === undefined) return [];
+  return (Array.isArray(pillar) ? pillar : [pillar]) as Tree[];
+}
+
+export async function createTasks<const T extends readonly KitTask[] = []>(options: CreateTasksOptions<T>): Promise<Tasks<T>> {
+  checkOptions(options);
+  const cwd = resolve(options.cwd);
+  const own = (options.tasks ?? []).map(fromKitTask);
+  const kit = kitTasks.map((task) => fromKitTask(task as KitTask));
+  for (const task of own) {
+    if (kit.some((k) => k.name === task.name)) throw new UserError(`createTasks(options): task "${task.name}" is a task of corpus-kit already; give yours another name`);
+  }
+  const contextOptions: ContextOptions = {
+    cwd,
+    env: options.env,
+    logger: options.logger,
+    pillar: codePillar(options.pillar),
+    pillarFiles: options.pillarFiles,
+    plugins: options.plugins,
+    reservedTasks: [...kit, ...own].map((t) => t.name),
   };
+  const argv = options.argv ?? process.argv.slice(2);
+  const userDir = resolve(options.userDir ?? process.env.INIT_CWD ?? process.cwd());
+  const runnables = [...kit, ...own];
+  for (const task of (await pluginTasks(contextOptions, pillarFilesOf(argv, userDir))).map(fromPluginTask)) {
+    if (!runnables.some((r) => r.name === task.name)) runnables.push(task); // a duplicate is reported when a task runs
+  }
+  const byName = new Map(runnables.map((r) => [r.name, r]));
+  const everyFlag: FlagSpecs = Object.assign({}, ...runnables.map((r) => r.specs));
+
+  /** This task's flags from the command line; a flag none of the named tasks takes is an error. */
+  const flagsOf = (task: Runnable) => {
+    const parsed = parseArgv(argv, { ...everyFlag, ...task.specs }, userDir);
+    const named = parsed.tasks.map((name) => byName.get(name));
+    if (named.length > 0 && named.every((r) => r !== undefined)) {
+      for (const flag of Object.keys(parsed.values)) {
+        if (named.some((r) => flag in r.specs)) continue;
+        const names = named.map((r) => r.name).join(', ');
+        const accepted = [...new Set(named.flatMap((r) => Object.keys(r.specs)))].map((f) => `--${f}`).join(', ');
+        throw new UserError(`--${flag} is not a flag of ${names} (${accepted ? `flags: ${accepted}` : 'it takes no flags'})`);
+      }
+    }
+    const values = Object.fromEntries(Object.entries(parsed.values).filter(([name]) => name in task.specs));
+    return { ...parsed, values };
+  };
+
   const tasks: Record<string, GulpTask> = {};
-  for (const task of kitTasks) {
-    tasks[task.name] = gulpTask(task.name, task.description, flagHelp(task.flags, task.bare), task.bare
-      ? () => {
-          const log = new Logger(options.logger);
-          return masked(log, () => task.run({ cwd: resolve(options.cwd), log }));
-        }
-      : () => run((ctx) => task.run(ctx)));
+  for (const task of runnables) {
+    const run = async () => {
+      const log = new Logger(options.logger);
+      const parsed = await masked(log, async () => flagsOf(task));
+      if (task.bare) return masked(log, () => task.run({ cwd, log }, parsed.values));
+      const ctx = await createContext({ ...contextOptions, flags: kitFlags(parsed) });
+      return masked(ctx.log, () => task.run(ctx, parsed.values));
+    };
+    tasks[task.name] = Object.assign(run, { displayName: task.name, description: task.description, flags: flagHelp(task.specs) });
   }
-  for (const spec of await pluginTasks(options, reservedTasks)) {
-    if (tasks[spec.name]) continue; // the duplicate is reported when a task runs
-    tasks[spec.name] = gulpTask(spec.name, spec.description, { ...flagHelp(), ...spec.flags }, () =>
-      run(async (ctx) => {
-        const registered = ctx.plugins.tasks.find((t) => t.value.name === spec.name);
-        if (!registered) throw new Error(`task ${spec.name}: its plugin did not register it with this pillar`);
-        await registered.value.run(ctx);
-      }),
-    );
-  }
-  return tasks;
+  return tasks as Tasks<T>;
+}
+
+/** The part of gulp registerTasks uses. */
+export interface GulpRegistry {
+  task(name: string, fn: GulpTask): unknown;
 }
 
 /** Registers the tasks with the caller's gulp instance (the one gulp-cli loaded). */
-export function registerTasks(gulp: { task(name: string, fn: TaskFunction): void }, tasks: Record<string, GulpTask>): void {
-  for (const [name, fn] of Object.entries(tasks)) gulp.task(name, fn);
+export function registerTasks(gulp: GulpRegistry, tasks: Readonly<Record<string, GulpTask | undefined>>): void {
+  if (!gulp || typeof gulp.task !== 'function') throw new UserError('registerTasks(gulp, tasks): the first argument must be gulp (import gulp from \'gulp\')');
+  if (tasks && typeof (tasks as { then?: unknown }).then === 'function') {
+    throw new UserError('registerTasks(gulp, tasks): tasks is a Promise; write `await createTasks(...)`');
+  }
+  if (!tasks || typeof tasks !== 'object') throw new UserError('registerTasks(gulp, tasks): tasks must be the object createTasks returns');
+  for (const [name, fn] of Object.entries(tasks)) {
+    if (typeof fn !== 'function') throw new UserError(`registerTasks(gulp, tasks): task "${name}" is ${fn === undefined ? 'undefined' : `a ${typeof fn}`}, not a task function`);
+    gulp.task(name, fn);
+  }
 }

@@ -3,7 +3,7 @@
 // staging directory that replaces dist/release whole: binaries that left the
 // release leave with it, and a failure leaves the previous release as it was.
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import type { Artifact, BinaryArtifact } from '../lib/artifacts.ts';
 import { writeFileAtomic } from '../lib/atomic.ts';
@@ -42,7 +42,7 @@ async function archive(ctx: Context, binary: BinaryArtifact, settings: XzSetting
   const placed = meta && (await place(cached, dest).catch(() => undefined));
   if (placed) {
     if (placed.sha256 === meta.sha256 && (await decompressedSha256(dest)) === binary.sha256) {
-      log.info(compressedEarly ? `${basename(dest)} was compressed while the other binaries compiled` : `cached ${basename(dest)}, not compressed again`);
+      log.info(compressedEarly ? `${basename(dest)} compressed as soon as it was compiled` : `cached ${basename(dest)}, not compressed again`);
       return placed;
     }
     log.warn(`cached archive ${cached} does not hold this binary (sha256 ${binary.sha256.slice(0, 16)}); compressing again`);
@@ -131,6 +131,13 @@ function checkReleaseDir(ctx: Context): void {
   if (clash) throw new UserError(`package.dir: expected a directory of its own (it is replaced on every run), got ${ctx.pillar.package.dir}, which holds ${clash}`);
 }
 
+/** A folder that holds exactly the files its manifest lists: a release the kit wrote (before it kept a journal). */
+async function isRelease(dir: string): Promise<boolean> {
+  const manifest = await readManifest(dir).catch(() => undefined);
+  const files = await readdir(dir).catch(() => []);
+  return manifest !== undefined && [...files].sort().join('\n') === [...manifest.files].sort().join('\n');
+}
+
 export const packagePipe: Pipe = {
   name: 'package',
   defaults(ctx) {
@@ -142,7 +149,7 @@ export const packagePipe: Pipe = {
   // The swap is not atomic, and this run's publish must send the release it packaged.
   holds: (ctx) => ctx.paths.releaseLock,
   async run(ctx, log) {
-    await new OwnedDir(ctx.paths.release, 'package.dir').replace((staging) => packageRelease(ctx, log, staging));
+    await new OwnedDir(ctx.paths.release, 'package.dir', isRelease).replace((staging) => packageRelease(ctx, log, staging));
   },
 };
 

@@ -76,9 +76,11 @@ export const pillarTasks = [
   }),
   defineTask({
     name: 'pillar:schema',
-    description: 'Write pillar/pillar.schema.json (JSON Schema, for editor completion)',
+    description: 'Write pillar/pillar.schema.json (JSON Schema, for editor completion); --stdout prints it instead',
     bare: true,
-    async run({ cwd, log }) {
+    flags: ['stdout'],
+    async run({ cwd, log }, flags) {
+      if (flags.stdout) return log.print(schemaJson());
       const file = join(cwd, SCHEMA_PATH);
       await mkdir(join(cwd, 'pillar'), { recursive: true });
       await writeFile(file, schemaJson());

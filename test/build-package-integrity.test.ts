@@ -3,7 +3,7 @@
 // package.dir is replaced only when the kit can prove it made it, and nothing
 // beside it is touched (issue 7.5).
 import test from 'ava';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withLock } from '../lib/lock.ts';
 import { createTasks } from '../tasks/index.ts';
@@ -106,6 +106,16 @@ test.serial('a package.dir holding files the kit did not write is refused, and n
     t.is(filled.error, undefined, filled.err);
   }
   t.deepEqual(await verifyRelease(empty), ['vendored@v1.0.1']);
+  // A release an earlier kit wrote (no journal yet) is recognised by its manifest, which lists exactly its files...
+  await rm(join(project.cwd, '.empty.corpus-kit-journal'));
+  const adopted = await project.run('package', ['--pillar', join(project.cwd, 'empty.yml')]);
+  t.is(adopted.error, undefined, adopted.err);
+  // ...but not with a file of the user's beside them.
+  await rm(join(project.cwd, '.empty.corpus-kit-journal'));
+  await writeFile(join(empty, 'mine.txt'), 'mine');
+  const refused = await project.run('package', ['--pillar', join(project.cwd, 'empty.yml')]);
+  t.regex(refused.error?.message ?? '', /^package\.dir: \S+\/empty holds files corpus-kit did not write/);
+  t.is(await readFile(join(empty, 'mine.txt'), 'utf8'), 'mine');
 });
 
 test.serial('folders beside package.dir whose names merely look like its leftovers are never touched', async (t) => {

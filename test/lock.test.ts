@@ -4,6 +4,7 @@
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLock } from '../lib/lock.ts';
 import { REPO_ROOT } from './helpers/gulp.ts';
@@ -55,7 +56,7 @@ test('a waiter names the live holder and gives up after its timeout, saying how 
   t.is(await withLock(path, async () => 'taken', { what: 'package', timeoutMs: 2_000 }), 'taken');
 });
 
-test('two holders in one process take turns', async (t) => {
+test('holders in one process take turns, and the last one leaves no lock file', async (t) => {
   const path = join(await tempDir(t), 'release.lock');
   const order: string[] = [];
   const hold = (name: string) => withLock(path, async () => {
@@ -63,6 +64,8 @@ test('two holders in one process take turns', async (t) => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     order.push(`${name} out`);
   }, { what: name, timeoutMs: 10_000 });
-  await Promise.all([hold('a'), hold('b')]);
-  t.deepEqual(order.map((s) => s.slice(2)), ['in', 'out', 'in', 'out']);
+  await Promise.all([hold('a'), hold('b'), hold('c')]);
+  t.deepEqual(order.map((s) => s.slice(2)), ['in', 'out', 'in', 'out', 'in', 'out']);
+  // The last holder removed the file as it let go; the ones before it did too, and each waiter started over on the new file.
+  t.false(existsSync(path), 'no lock file left once every holder is done');
 });

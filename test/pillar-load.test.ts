@@ -15,11 +15,11 @@ async function project(t: ExecutionContext, files: Record<string, string> = {}) 
     await writeFile(join(dir, name), text);
   }
   const load = (input: Partial<PillarInput> = {}) =>
-    loadPillar({ cwd: dir, env: {}, ...input, overrides: [{ data_root: join(dir, 'data') }, ...(input.overrides ?? [])] });
+    loadPillar({ cwd: dir, env: {}, ...input, code: [{ data_root: join(dir, 'data') }, ...(input.code ?? [])] });
   return { dir, load };
 }
 
-test('files merge in order: defaults, pillar/local.yml, PILLAR (colon-separated), --pillar, overrides', async (t) => {
+test('files merge in order: defaults, the code pillar, pillar/local.yml, PILLAR (colon-separated), --pillar', async (t) => {
   const { dir, load } = await project(t, {
     'pillar/local.yml': 'project: fromlocal\ndomain: local.example.com\nregistry: {port: 5100}\n',
     'a.yml': 'domain: a.example.com\nredis: {port: 6400}\n',
@@ -28,7 +28,7 @@ test('files merge in order: defaults, pillar/local.yml, PILLAR (colon-separated)
   });
   const env = { PILLAR: 'a.yml:b.yml' };
   t.deepEqual(pillarFiles({ cwd: dir, env, files: ['c.yml'] }), [DEFAULTS_FILE, ...['pillar/local.yml', 'a.yml', 'b.yml', 'c.yml'].map((f) => join(dir, f))]);
-  const { pillar, sources } = await load({ env, files: ['c.yml'], overrides: [{ redis: { host: '::1' } }] });
+  const { pillar, sources } = await load({ env, files: ['c.yml'], code: [{ redis: { host: '::1' } }] });
   t.is(sources.length, 5);
   t.is(pillar.project, 'fromlocal');
   t.is(pillar.domain, 'b.example.com');

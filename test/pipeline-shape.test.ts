@@ -83,9 +83,9 @@ test('no step module imports another: shared paths are on ctx.paths, atomics in 
   const modules = (await readdir(dir)).filter((f) => f.endsWith('.ts'));
   const steps: string[] = [];
   for (const file of modules) if (/: Pipe = \{/.test(await readFile(join(dir, file), 'utf8'))) steps.push(file);
-  t.deepEqual(steps.sort(), ['compile.ts', 'fetch.ts', 'package.ts']);
+  for (const step of ['compile.ts', 'fetch.ts', 'package.ts']) t.true(steps.includes(step), step);
   for (const file of steps) {
-    const imports = [...(await readFile(join(dir, file), 'utf8')).matchAll(/from '\.\/([^']+)'/g)].map((m) => m[1]);
-    t.deepEqual(imports, [], `${file} imports ${imports.join(', ')}`);
+    const imports = [...(await readFile(join(dir, file), 'utf8')).matchAll(/from '\.\/([^']+)'/g)].map((m) => m[1]!);
+    t.deepEqual(imports.filter((name) => steps.includes(name)), [], `${file} imports ${imports.join(', ')}`);
   }
 });

@@ -23,7 +23,7 @@ const fromCode = (...plugins: Plugin[]): PluginSource[] => plugins.map((p) => ({
 const builtins = (): PluginSource[] => builtinPlugins.map((p) => ({ plugin: p, from: 'corpus-kit (built-in)' }));
 
 async function pillar(overrides: object = {}): Promise<Pillar> {
-  return (await loadPillar({ cwd: '/nonexistent', env: {}, overrides: [{ data_root: '/srv/test', ...overrides }] })).pillar;
+  return (await loadPillar({ cwd: '/nonexistent', env: {}, code: [{ data_root: '/srv/test', ...overrides }] })).pillar;
 }
 
 test('plugins run in registration order, each after its dependencies', (t) => {

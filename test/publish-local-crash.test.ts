@@ -19,7 +19,7 @@ import { treeDigest } from './helpers/github/tree.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
 import { tempDir } from './helpers/tmp.ts';
 
-requireCommands('sha256sum');
+requireCommands('sha256sum', 'flock');
 const CHILD = fileURLToPath(new URL('helpers/github/local-publish.ts', import.meta.url));
 const TAG = 'attachedfiles';
 const ROUNDS = 20;

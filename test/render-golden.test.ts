@@ -43,7 +43,7 @@ const MODES: Record<string, object> = {
 };
 
 async function rendered(mode: string) {
-  const { pillar } = await loadPillar({ cwd: '/nonexistent', env: {}, overrides: [{ data_root: '/srv/registry/data', ...MODES[mode] }] });
+  const { pillar } = await loadPillar({ cwd: '/nonexistent', env: {}, code: [{ data_root: '/srv/registry/data', ...MODES[mode] }] });
   const plugins = await setupPlugins([...builtinPlugins.map((plugin) => ({ plugin, from: 'built-in' })), { plugin: webapp, from: 'test' }], pillar, []);
   const stack = freezeStack(pillar, plugins, {
     secrets: { users: { admin: 'admin-password-1', readonly: 'readonly-password-1' }, redisPassword: 'redis-password-1', httpSecret: 'http-secret-1' },

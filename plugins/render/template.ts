@@ -1,14 +1,13 @@
 // The one template -> destination table, the nunjucks environment (autoescape
 // off, undefined values are errors) and the escaping filters, registered here
 // only. A template receives one typed view, never the pillar or the context.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
+import { packageFile } from '../../pillar/package-root.ts';
 import type { RenderedFile } from '../api.ts';
 import { ESCAPE_FILTERS } from './escape.ts';
 import type { CircusView, CrontabView, LogrotateView, NginxView, RedisView, SshdView, SupervisordView } from './views.ts';
 
-export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
+export const TEMPLATES_DIR = packageFile('templates');
 
 /** What writes each file: template (under templates/) -> destination (under {data_root}/etc/). */
 export const TEMPLATES = {

@@ -21,7 +21,6 @@ async function publisherFor(ctx: Context): Promise<Publisher> {
 
 const publishPipe: Pipe = {
   name: 'publish',
-  holds: (ctx) => ctx.paths.releaseLock,
   async run(ctx) {
     const publisher = await publisherFor(ctx);
     const files = await releaseFiles(ctx);

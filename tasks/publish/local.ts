@@ -9,8 +9,8 @@
 // The next run removes what a killed run left in the versions folder; nothing
 // outside it is ever deleted. One decision path serves the dry run (which stops
 // before any write, and takes no lock) and the real run (under a cross-process
-// lock beside the target, so two runs never clean up each other's work; the
-// lock file stays, as every lock of the kit does).
+// lock beside the target, so two runs never clean up each other's work; a
+// killed run's lock file is a free lock, which the next run takes and removes).
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, cp, link, lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';

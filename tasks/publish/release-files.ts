@@ -159,7 +159,6 @@ export async function releaseFiles(ctx: Pick<Context, 'artifacts'>): Promise<Pub
 /** Loads dist/release/ when this run produced no artifacts, and checks it before any upload. */
 export const loadReleasePipe: Pipe = {
   name: 'publish:load',
-  holds: (ctx) => ctx.paths.releaseLock,
   skip: (ctx) => (ctx.artifacts.uploadable().length > 0 ? 'this run packaged the release files' : false),
   async run(ctx) {
     const manifest = await readManifest(ctx.paths.release);

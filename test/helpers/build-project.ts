@@ -4,7 +4,7 @@
 // tasks run in-process (createTasks) with everything they print captured.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createTasks } from '../../index.ts';
@@ -136,7 +136,7 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
 export async function useGulpCli(dir: string): Promise<void> {
   await mkdir(join(dir, 'node_modules'), { recursive: true });
   for (const dep of ['gulp', 'tsx']) await symlink(join(REPO_ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
-  await copyFile(join(REPO_ROOT, '.gulp.cjs'), join(dir, '.gulp.cjs'));
+  await writeFile(join(dir, '.gulp.js'), `export { message } from ${JSON.stringify(join(REPO_ROOT, 'gulp-config.cjs'))};\nexport const nodeFlags = ['--import=tsx'];\n`);
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }));
   await writeFile(join(dir, 'gulpfile.ts'), `import gulp from 'gulp';\nimport { createTasks, registerTasks } from ${JSON.stringify(join(REPO_ROOT, 'index.ts'))};\nregisterTasks(gulp, await createTasks({ cwd: import.meta.dirname }));\n`);
 }

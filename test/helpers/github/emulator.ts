@@ -99,9 +99,9 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readJson(body: AsyncIterable<Buffer>): Promise<Record<string, unknown>> {
   let text = '';
-  for await (const chunk of req as AsyncIterable<Buffer>) text += chunk.toString('utf8');
+  for await (const chunk of body) text += chunk.toString('utf8');
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
 
@@ -263,15 +263,34 @@ export class GitHubEmulator {
     const prefix = server === 'api' ? API_PREFIX : UPLOAD_PREFIX;
     const path = `${url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname}${url.search}`;
     let effect: FaultEffect | undefined;
+    let body: AsyncIterable<Buffer> = req;
     try {
       effect = this.#takeFault(server, record.method, path);
       if (effect?.type === 'tamper') this.#tamper(effect.asset);
-      if (effect?.type === 'slow') {
+      if (effect?.type === 'slow' && effect.bytesPerSecond) await sleep(effect.delayMs);
+      else if (effect?.type === 'slow') {
+        // A client that gave up meanwhile (a socket timeout) gets nothing done for it: a real server
+        // creates the asset on arrival, not after the client left, when the retry may be done. The body
+        // is taken in while the answer stalls (as the server's socket buffers it), so that the client's
+        // leaving is seen even when it had sent a whole upload: the end of a stream is read after its data.
+        const early: Buffer[] = [];
+        let gone = false;
+        const take = (chunk: Buffer) => void early.push(chunk);
+        const leave = () => void (gone = true);
+        req.on('data', take);
+        res.once('close', leave);
         await sleep(effect.delayMs);
-        // A client that gave up meanwhile (a socket timeout) gets nothing done for it: a real
-        // server creates the asset on arrival, not after the client left, when the retry may be done.
-        if (req.socket.destroyed) return;
-        if (!effect.bytesPerSecond) effect = undefined;
+        // Timers run before I/O: on a busy machine the client's close may be waiting behind this wake-up.
+        for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+        req.pause();
+        req.off('data', take);
+        res.off('close', leave);
+        if (gone || req.socket.destroyed) return;
+        body = (async function* () {
+          yield* early;
+          yield* req as AsyncIterable<Buffer>;
+        })();
+        effect = undefined;
       }
       if (effect?.type === 'status') return send(res, effect.status, effect.body, effect.headers);
       if (isDownload) return this.#download(req, res, url);
@@ -279,8 +298,8 @@ export class GitHubEmulator {
       if (!this.#authorized(req)) return send(res, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
       const route = (server === 'api' ? this.#apiRoutes : this.#uploadRoutes).map((r) => ({ r, m: r.method === record.method ? r.pattern.exec(url.pathname.slice(prefix.length)) : null })).find((x) => x.m);
       if (!route) return send(res, 404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
-      if (route.r === this.#uploadRoutes[0]) return await this.#upload(req, res, route.m!, url, effect, record);
-      if (record.method === 'POST' || record.method === 'PATCH') record.body = await readJson(req);
+      if (route.r === this.#uploadRoutes[0]) return await this.#upload(req, body, res, route.m!, url, effect, record);
+      if (record.method === 'POST' || record.method === 'PATCH') record.body = await readJson(body);
       await route.r.handle(req, res, route.m!, record.body ?? {});
     } catch (error) {
       send(res, 500, { message: `emulator: ${(error as Error).message}` });
@@ -424,7 +443,7 @@ export class GitHubEmulator {
     { method: 'POST', pattern: /^\/repos\/([^/]+)\/([^/]+)\/releases\/(\d+)\/assets$/, handle: () => undefined },
   ];
 
-  async #upload(req: IncomingMessage, res: ServerResponse, m: RegExpMatchArray, url: URL, effect: FaultEffect | undefined, record: RecordedRequest): Promise<void> {
+  async #upload(req: IncomingMessage, body: AsyncIterable<Buffer>, res: ServerResponse, m: RegExpMatchArray, url: URL, effect: FaultEffect | undefined, record: RecordedRequest): Promise<void> {
     const release = this.#release(m);
     if (!release) return this.#notFound(res);
     const name = url.searchParams.get('name');
@@ -441,7 +460,7 @@ export class GitHubEmulator {
     const hash = createHash('sha256');
     const kept: Buffer[] = [];
     let received = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+    for await (const chunk of body) {
       record.bytes += chunk.length;
       if (res.headersSent) continue; // failed already: drain what the client still sends
       hash.update(chunk);
