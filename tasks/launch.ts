@@ -94,12 +94,19 @@ export async function prepareDataRoot(stack: Stack, ids: ServiceIds | undefined)
     // nginx's workers (the service user) write request bodies here.
     [join(run, 'nginx'), 0o750, 'service'],
     [join(data, 'secrets'), 0o700, 'root'],
+    // The registry (as the service user) reads token.crt, docker_auth token.key; ca.key and server.key stay root's.
+    [stack.paths.ca, 0o750, 'group'],
     [stack.paths.ssh, 0o750, 'root'],
   ];
   for (const [dir, mode, owner] of dirs) {
     await mkdir(dir, { recursive: true, mode });
     if (ids) await chown(dir, owner === 'service' ? ids.uid : 0, owner === 'root' ? 0 : ids.gid);
     await chmod(dir, mode);
+  }
+  const tokenKey = join(stack.paths.ca, 'token.key');
+  if (ids && existsSync(tokenKey)) {
+    await chown(tokenKey, 0, ids.gid);
+    await chmod(tokenKey, 0o640);
   }
 }
 

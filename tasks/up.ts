@@ -31,37 +31,59 @@ function startSupervisor(stack: Stack, supervisor: Supervisor, detach: boolean):
   }
 }
 
-/** Waits for SIGTERM/SIGINT (then stops the stack) or for the supervisor to exit on its own (an error). */
-function foreground(ctx: Context, stack: Stack, supervisor: Supervisor, child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      ctx.log.info(`up: ${signal}: stopping the stack through ${supervisor.kind}`);
-      stopStack(stack, supervisor, child.pid!).then((pids) => {
-        ctx.log.info(`up: stopped (${pids.length} processes, nothing left running)`);
-        finish(resolve)();
-      }, (error: unknown) => finish(() => reject(error))());
-    };
-    const onTerm = () => stop('SIGTERM');
-    const onInt = () => stop('SIGINT');
-    const onExit = (code: number | null, signal: string | null) => {
-      if (stopping) return;
-      // `gulp down` from another shell shuts the supervisor down cleanly: so is up.
-      if (code === 0) finish(() => (ctx.log.info(`up: ${supervisor.kind} was shut down (gulp down)`), resolve()))();
-      else finish(() => reject(new UserError(`up: ${supervisor.kind} exited on its own (${signal ?? `code ${code}`}); see ${supervisor.logFile}`)))();
-    };
-    const finish = (then: () => void) => () => {
+/**
+ * SIGTERM/SIGINT, listened for from before the supervisor starts until up
+ * returns: a signal while the stack is starting stops it as cleanly as one
+ * after (never the default action, which would leave the stack orphaned).
+ */
+interface StopSignal {
+  readonly received: string | undefined;
+  readonly wait: Promise<string>;
+  dispose(): void;
+}
+
+function listenForStop(): StopSignal {
+  let received: string | undefined;
+  let fire: (signal: string) => void = () => {};
+  const wait = new Promise<string>((resolve) => (fire = resolve));
+  const onTerm = () => ((received ??= 'SIGTERM'), fire('SIGTERM'));
+  const onInt = () => ((received ??= 'SIGINT'), fire('SIGINT'));
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  return {
+    get received() {
+      return received;
+    },
+    wait,
+    dispose: () => {
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
-      child.off('exit', onExit);
-      then();
-    };
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
-    child.on('exit', onExit);
-  });
+    },
+  };
+}
+
+/** Stops what was started: through the supervisor when it answers, else its process group. */
+async function stopStarted(stack: Stack, supervisor: Supervisor, child: ChildProcess): Promise<number[]> {
+  if (child.exitCode === null && (await supervisor.answering())) return stopStack(stack, supervisor, child.pid!);
+  if (child.pid && alive(child.pid)) process.kill(-child.pid, 'SIGKILL');
+  return [];
+}
+
+/** In the foreground until a stop signal (then the stack is stopped) or the supervisor exits on its own. */
+async function foreground(ctx: Context, stack: Stack, supervisor: Supervisor, child: ChildProcess, stop: StopSignal): Promise<void> {
+  const exited = child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve({ code: child.exitCode, signal: child.signalCode as string | null })
+    : new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const first = await Promise.race([stop.wait.then((signal) => ({ signal, stopped: true as const })), exited.then((exit) => ({ ...exit, stopped: false as const }))]);
+  if (first.stopped) {
+    ctx.log.info(`up: ${first.signal}: stopping the stack through ${supervisor.kind}`);
+    const pids = await stopStack(stack, supervisor, child.pid!);
+    ctx.log.info(`up: stopped (${pids.length} processes, nothing left running)`);
+    return;
+  }
+  // `gulp down` from another shell shuts the supervisor down cleanly: so is up.
+  if (first.code !== 0) throw new UserError(`up: ${supervisor.kind} exited on its own (${first.signal ?? `code ${first.code}`}); see ${supervisor.logFile}`);
+  ctx.log.info(`up: ${supervisor.kind} was shut down (gulp down)`);
 }
 
 export async function runUp(ctx: Context): Promise<void> {
@@ -81,26 +103,32 @@ export async function runUp(ctx: Context): Promise<void> {
   await runRender(ctx);
   await prepareDataRoot(stack, ids);
 
-  const child = startSupervisor(stack, supervisor, ctx.flags.detach);
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const state = await Promise.race([waitHealthy(stack, supervisor, () => child.exitCode === null && child.signalCode === null), spawnError]);
-  if (state instanceof Error) throw new UserError(`up: cannot start ${supervisor.kind} (${supervisor.command()[0]}): ${state.message}`);
-  if (!state.ok) {
-    const report = await failureReport(stack, state.checks);
-    if (child.exitCode === null && (await supervisor.answering())) {
-      await stopStack(stack, supervisor, child.pid!);
-    } else if (child.pid && alive(child.pid)) {
-      process.kill(-child.pid, 'SIGKILL');
+  const stop = listenForStop();
+  try {
+    const child = startSupervisor(stack, supervisor, ctx.flags.detach);
+    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+    const state = await Promise.race([waitHealthy(stack, supervisor, () => child.exitCode === null && child.signalCode === null && stop.received === undefined), spawnError]);
+    if (state instanceof Error) throw new UserError(`up: cannot start ${supervisor.kind} (${supervisor.command()[0]}): ${state.message}`);
+    if (stop.received !== undefined) {
+      await stopStarted(stack, supervisor, child);
+      ctx.log.info(`up: ${stop.received} while starting: stopped everything started`);
+      return;
     }
-    throw new UserError(`up: the stack did not become healthy within ${HEALTH_TIMEOUT_MS / 1000}s; every process started was stopped:\n${report}`);
+    if (!state.ok) {
+      const report = await failureReport(stack, state.checks);
+      await stopStarted(stack, supervisor, child);
+      throw new UserError(`up: the stack did not become healthy within ${HEALTH_TIMEOUT_MS / 1000}s; every process started was stopped:\n${report}`);
+    }
+    ctx.log.print(summary(ctx, stack, supervisor, child.pid!, state.statuses));
+    if (ctx.flags.detach) {
+      child.unref();
+      ctx.log.info(`up: detached; ${supervisor.kind} pid ${child.pid} in ${supervisor.pidFile}; stop it with \`gulp down\``);
+      return;
+    }
+    await foreground(ctx, stack, supervisor, child, stop);
+  } finally {
+    stop.dispose();
   }
-  ctx.log.print(summary(ctx, stack, supervisor, child.pid!, state.statuses));
-  if (ctx.flags.detach) {
-    child.unref();
-    ctx.log.info(`up: detached; ${supervisor.kind} pid ${child.pid} in ${supervisor.pidFile}; stop it with \`gulp down\``);
-    return;
-  }
-  await foreground(ctx, stack, supervisor, child);
 }
 
 export const upTask = defineTask({

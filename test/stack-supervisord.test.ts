@@ -27,7 +27,10 @@ const outputs: string[] = [];
 async function viaNginx(path: string, auth?: string): Promise<{ status: number; body: string }> {
   const ca = await readFile(join(project.data, 'ca', 'ca.crt'));
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: project.ports.https, path, ca, servername: 'localhost', headers: auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}, timeout: 10_000 }, (res) => {
+    // A connection per request (agent: false): a kept-alive idle connection that the
+    // server closes as the client reuses it is a client-side race (Go's client, as
+    // docker's, retries then; node's does not), not a request nginx dropped.
+    const req = request({ agent: false, host: '127.0.0.1', port: project.ports.https, path, ca, servername: 'localhost', headers: auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}, timeout: 10_000 }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode!, body }));
@@ -173,15 +176,19 @@ test.serial('a second up while running says so and starts nothing; reconfigure w
 
   const newEcho = await freePort();
   reconfigured = { users: USERS, acl: ACL, plugins_config: { echo: { port: newEcho } } };
-  await project.setPillar(reconfigured);
-  const reconfigure = await project.up(['--detach']);
-  outputs.push(reconfigure.all);
-  t.is(reconfigure.code, 0, reconfigure.all);
-  t.regex(reconfigure.all, /supervisord update: echo restarted/);
-  t.regex(reconfigure.all, /nginx reloaded/);
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  running = false;
-  await Promise.all([readLoop, pushLoop]);
+  try {
+    await project.setPillar(reconfigured);
+    const reconfigure = await project.up(['--detach']);
+    outputs.push(reconfigure.all);
+    t.is(reconfigure.code, 0, reconfigure.all);
+    t.regex(reconfigure.all, /supervisord update: echo restarted/);
+    t.regex(reconfigure.all, /nginx reloaded/);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  } finally {
+    // The loops end whatever happened above.
+    running = false;
+    await Promise.all([readLoop, pushLoop]);
+  }
   t.deepEqual(failures, [], `${failures.length} of ${requests} requests failed`);
   t.true(requests > 5);
 
@@ -280,17 +287,18 @@ test.serial('no password, secret or key appears in any output, in the supervisor
   secrets.push(READONLY_PASSWORD, NEW_USER_PASSWORD);
   const up = await foregroundUp(project);
   const processes = allCommandLines();
+  // At once after the summary: up listens for the signal from before it starts the supervisor.
   up.child.kill('SIGTERM');
-  await up.exited;
+  t.is(await up.exited, 0);
   outputs.push(up.output());
   const supervisorLog = await readFile(join(project.data, 'log', 'supervisord.log'), 'utf8');
-  t.true(outputs.length >= 8);
   for (const secret of secrets) {
     t.true(secret.length >= 12);
     for (const [where, text] of [['outputs', outputs.join('\n')], ['supervisord.log', supervisorLog], ['/proc/*/cmdline', processes]] as const) {
       t.false(text.includes(secret), `a secret appears in ${where}`);
     }
   }
+  t.true(outputs.length > 0 && processes.length > 0);
 });
 
 test.serial('the same flow under circus: up --detach is healthy; login, push, rmi, pull give the same digest; anonymous pull is refused; down leaves nothing', async (t) => {

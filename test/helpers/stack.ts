@@ -228,7 +228,8 @@ function spawnIsolatedUp(project: StackProject, args: readonly string[]): Return
 export function foregroundUp(project: StackProject): Promise<{ child: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null> }> {
   const child = spawnIsolatedUp(project, []);
   let all = '';
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // 'exit', not 'close': a stack left behind would hold the output pipe open.
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       all += chunk;
