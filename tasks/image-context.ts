@@ -99,11 +99,45 @@ async function installVerified(ctx: Context, archive: string, entry: ManifestBin
  */
 const modulesProject = (ctx: Context) => (existsSync(join(KIT_ROOT, 'node_modules')) ? KIT_ROOT : ctx.cwd);
 
+/** What the launcher runs on besides the kit's dependencies: the gulp CLI (a peer) and tsx (the .ts sources load through it). */
+const RUNNERS = ['gulp', 'tsx'];
+
+/**
+ * The folder of `name` and of every package it depends on (optional ones when
+ * installed), as node resolves them from `from`: its own node_modules first,
+ * then each one above it up to `root`.
+ */
+async function dependencyClosure(root: string, names: string[]): Promise<string[]> {
+  const found = new Set<string>();
+  const queue = names.map((name) => ({ name, from: root }));
+  while (queue.length > 0) {
+    const { name, from } = queue.shift()!;
+    let dir = from;
+    let pkg: string | undefined;
+    for (;;) {
+      const candidate = join(dir, 'node_modules', name);
+      if (existsSync(join(candidate, 'package.json'))) {
+        pkg = candidate;
+        break;
+      }
+      if (dir === root || !dir.startsWith(root)) break;
+      dir = dirname(dir);
+    }
+    if (!pkg || found.has(pkg)) continue;
+    found.add(pkg);
+    const manifest = JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) queue.push({ name: dep, from: pkg });
+  }
+  return [...found];
+}
+
 async function productionModules(ctx: Context, project: string): Promise<string[]> {
   const out = await ctx.sh({ nothrow: true, cwd: project })`npm ls --omit=dev --all --parseable`;
   const root = join(project, 'node_modules') + sep;
-  const dirs = out.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(root));
-  if (dirs.length === 0) throw new UserError(`image:build: npm ls found no production dependencies under ${root} (${out.stderr.trim().split('\n')[0] ?? ''}); run npm ci first`);
+  const runners = await dependencyClosure(project, RUNNERS);
+  const missing = RUNNERS.filter((name) => !runners.includes(join(project, 'node_modules', name)));
+  if (missing.length > 0) throw new UserError(`image:build: ${missing.join(' and ')} not installed under ${root} (the image's launcher runs on them); run npm ci first`);
+  const dirs = [...new Set([...out.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(root)), ...runners])];
   // A package's own node_modules comes with its folder.
   return dirs.filter((dir) => !dirs.some((other) => other !== dir && dir.startsWith(other + sep)));
 }
@@ -152,10 +186,13 @@ export async function assembleRuntimeContext(ctx: Context, dir: string, base: st
   await writeDockerfile(dir, 'Dockerfile.runtime.njk', { base, kitDir: IMAGE_KIT_DIR });
 }
 
+/** Bumped when what goes into the runtime image is chosen differently, so an old one is not reused. */
+const RUNTIME_FORMAT = 2;
+
 /** corpus-kit-runtime:<hash of the base image id, the kit's package.json and the lock file that resolved its modules>. */
 export async function runtimeTag(ctx: Context, baseId: string): Promise<string> {
   const project = modulesProject(ctx);
-  const hash = createHash('sha256').update(baseId);
+  const hash = createHash('sha256').update(`${RUNTIME_FORMAT} ${baseId} ${RUNNERS.join(',')}`);
   for (const file of [join(KIT_ROOT, 'package.json'), join(project, 'package-lock.json'), join(CONTAINER_DIR, 'Dockerfile.runtime.njk')]) {
     hash.update(file).update(await readFile(file).catch(() => Buffer.from('(none)')));
   }
