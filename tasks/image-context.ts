@@ -6,7 +6,8 @@
 // integrity check). Nothing reaches the engine before every binary passed.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { PARTIAL_SUFFIX } from '../lib/atomic.ts';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
@@ -73,22 +74,42 @@ async function releaseBinaries(ctx: Context): Promise<{ name: string; entry: Man
   return enabled.map((name) => ({ name, entry: manifest.binaries[name]! }));
 }
 
-/**
- * Copies an archive into the context, checks the copy against the manifest (so
- * what is checked is what is used), then decompresses it there with xz, whose
- * own integrity check covers the decompressed bytes. A mismatch names the file.
- */
-async function installVerified(ctx: Context, archive: string, entry: ManifestBinary, dest: string): Promise<void> {
-  const copy = `${dest}.xz`;
-  await copyFile(archive, copy).catch((error: NodeJS.ErrnoException) => {
+/** Checks a file against the manifest's sha256; a mismatch (or a missing file) names the release's file. */
+async function checkArchive(file: string, archive: string, entry: ManifestBinary): Promise<void> {
+  const { sha256 } = await hashFile(file).catch((error: NodeJS.ErrnoException) => {
     throw new UserError(`image:build: ${archive}: ${error.code === 'ENOENT' ? 'missing' : error.message} (listed in ${MANIFEST_FILE})`);
   });
-  const { sha256 } = await hashFile(copy);
   if (sha256 !== entry.sha256) {
     throw new UserError(`image:build: ${archive}: sha256 ${sha256} does not match ${MANIFEST_FILE} (${entry.sha256}); the release was changed after package wrote it. No image was built`);
   }
-  const out = await ctx.sh({ nothrow: true })`xz --decompress -- ${copy}`;
-  if (out.exitCode !== 0) throw new UserError(`image:build: ${archive}: xz cannot decompress it (${out.stderr.trim()})`);
+}
+
+/**
+ * Puts the binary of a release archive at `dest`, after checking the archive
+ * against the manifest. The decompressed binary is kept in the cache under the
+ * archive's sha256: made once from a checked copy of the archive (so what is
+ * checked is what is decompressed) by xz, whose own integrity check covers the
+ * decompressed bytes; later builds check the release's archive and reuse it.
+ */
+async function installVerified(ctx: Context, archive: string, entry: ManifestBinary, dest: string): Promise<void> {
+  await checkArchive(archive, archive, entry);
+  const cacheDir = join(ctx.paths.cache, 'image', 'binaries');
+  const cached = join(cacheDir, entry.sha256);
+  if (!existsSync(cached)) {
+    await mkdir(cacheDir, { recursive: true });
+    const partial = `${cached}${PARTIAL_SUFFIX}`;
+    try {
+      await copyFile(archive, `${partial}.xz`);
+      await checkArchive(`${partial}.xz`, archive, entry);
+      const out = await ctx.sh({ nothrow: true })`xz --decompress --force -- ${`${partial}.xz`}`;
+      if (out.exitCode !== 0) throw new UserError(`image:build: ${archive}: xz cannot decompress it (${out.stderr.trim()})`);
+      await rename(partial, cached);
+    } finally {
+      await rm(`${partial}.xz`, { force: true });
+      await rm(partial, { force: true });
+    }
+  }
+  await copyFile(cached, dest);
   await chmod(dest, 0o755);
 }
 
