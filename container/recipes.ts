@@ -5,7 +5,7 @@
 // edited recipe gets a new image and an unchanged one is reused.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import type { ImageSourceConfig } from '../pillar/schema.ts';
@@ -26,6 +26,12 @@ interface Recipe {
   suite: string;
   variant: string;
   packages: string[];
+  /**
+   * Installed with apt-get in the bootstrapped root, after debootstrap: apt
+   * resolves a dependency's alternatives (systemd | systemd-standalone-sysusers),
+   * debootstrap only takes the first one.
+   */
+  apt: string[];
   env: Record<string, string>;
   /** "std": the image carries a Go build cache holding the standard library (STD_WARM_UP). */
   goCache?: 'std';
@@ -69,6 +75,10 @@ async function loadRecipe(ctx: Context, name: string): Promise<Recipe> {
   if (!Array.isArray(packages) || !packages.every((p) => typeof p === 'string' && /^[a-z0-9][a-z0-9+.-]+$/.test(p))) {
     problem(file, `"packages": expected a list of Debian package names, got ${JSON.stringify(packages)}`);
   }
+  const apt = r.apt ?? [];
+  if (!Array.isArray(apt) || !apt.every((p) => typeof p === 'string' && /^[a-z0-9][a-z0-9+.-]+$/.test(p))) {
+    problem(file, `"apt": expected a list of Debian package names, got ${JSON.stringify(apt)}`);
+  }
   const env = r.env ?? {};
   if (typeof env !== 'object' || env === null || !Object.entries(env).every(([k, v]) => /^[A-Z_][A-Z0-9_]*$/.test(k) && typeof v === 'string' && !/[\n\r]/.test(v))) {
     problem(file, `"env": expected NAME: value pairs, got ${JSON.stringify(env)}`);
@@ -76,10 +86,10 @@ async function loadRecipe(ctx: Context, name: string): Promise<Recipe> {
   if (r.go_cache !== undefined && r.go_cache !== 'std') problem(file, `"go_cache": expected "std" (the standard library compiled into the image's Go build cache), got ${JSON.stringify(r.go_cache)}`);
   const goCache = r.go_cache as 'std' | undefined;
   // The warm-up is part of the tag: a change to the kit's compile flags makes new images.
-  const content = { format: RECIPE_FORMAT, suite: r.suite, variant, packages: [...(packages as string[])].sort(), env, goCache: goCache ? STD_WARM_UP : null };
+  const content = { format: RECIPE_FORMAT, suite: r.suite, variant, packages: [...(packages as string[])].sort(), env, goCache: goCache ? STD_WARM_UP : null, ...(apt.length ? { apt: [...(apt as string[])].sort() } : {}) };
   const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 16);
   return {
-    name, file, suite: r.suite, variant, packages: packages as string[], env: env as Record<string, string>, goCache,
+    name, file, suite: r.suite, variant, packages: packages as string[], apt: apt as string[], env: env as Record<string, string>, goCache,
     description: typeof r.description === 'string' ? r.description : undefined,
     tag: `corpus-kit-recipe/${name}:${hash}`,
   };
@@ -145,6 +155,7 @@ async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<Image> {
       const log = await readFile(join(rootfs, 'debootstrap/debootstrap.log'), 'utf8').catch(() => '');
       throw new UserError(`image recipe ${recipe.file}: debootstrap failed (exit ${run.exitCode}):\n${lastLines(run.stderr + run.stdout + log, 15)}`);
     }
+    if (recipe.apt.length) await aptInstall(ctx, recipe, rootfs);
     // Package lists and downloaded .debs are of no use in a builder and only weigh on it.
     await ctx.sh`find ${join(rootfs, 'var/cache/apt/archives')} ${join(rootfs, 'var/lib/apt/lists')} -type f -delete`;
     const changes = Object.entries(recipe.env).flatMap(([k, v]) => ['--change', `ENV ${k}=${v}`]);
@@ -162,6 +173,26 @@ async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<Image> {
     throw error;
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * apt-get install of the recipe's `apt` packages in the bootstrapped root, from
+ * the mirror debootstrap wrote into it, with /proc mounted for the maintainer
+ * scripts and a policy-rc.d that keeps every service from starting here.
+ */
+async function aptInstall(ctx: Context, recipe: Recipe, rootfs: string): Promise<void> {
+  const policy = join(rootfs, 'usr/sbin/policy-rc.d');
+  await writeFile(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  await ctx.sh`mount -t proc proc ${join(rootfs, 'proc')}`;
+  try {
+    const env = ['DEBIAN_FRONTEND=noninteractive', 'LANG=C.UTF-8'];
+    let out = await ctx.sh({ nothrow: true })`chroot ${rootfs} env ${env} apt-get update`;
+    if (out.exitCode === 0) out = await ctx.sh({ nothrow: true })`chroot ${rootfs} env ${env} apt-get install --yes --no-install-recommends ${recipe.apt}`;
+    if (out.exitCode !== 0) throw new UserError(`image recipe ${recipe.file}: apt-get in the bootstrapped root failed (exit ${out.exitCode}):\n${lastLines(out.stderr + out.stdout, 15)}`);
+  } finally {
+    await ctx.sh({ nothrow: true })`umount ${join(rootfs, 'proc')}`;
+    await rm(policy, { force: true });
   }
 }
 

@@ -39,6 +39,14 @@ export interface Flags {
   repin: boolean;
   /** ca: start over (a new CA, server certificate and token key pair). */
   force: boolean;
+  /** up: return once healthy, leaving the supervisor running; image:run: docker run --detach. */
+  detach: boolean;
+  /** status: machine-readable output. */
+  json: boolean;
+  /** image:dev: an interactive shell instead of the launcher. */
+  shell: boolean;
+  /** image:dev: build the image even when the dev tag exists; image:build: ignore the layer cache. */
+  rebuild: boolean;
 }
 
 /** The kit's flags, keyed as tasks list them; `name` is the command-line spelling. */
@@ -52,6 +60,10 @@ export const KIT_FLAGS = {
   repin: { name: 'repin', help: 'accept tags that moved since corpus.lock.json was written' },
   stdout: { name: 'stdout', help: 'print to stdout instead of writing the file' },
   force: { name: 'force', help: 'start over (a new CA, server certificate and token key pair)' },
+  detach: { name: 'detach', help: 'return once the stack is healthy (up), or run the container in the background (image:run)' },
+  json: { name: 'json', help: 'print JSON for scripts' },
+  shell: { name: 'shell', help: 'an interactive shell in the container instead of the launcher' },
+  rebuild: { name: 'rebuild', help: 'image:dev: build the image even when {image.name}:{image.dev_tag} exists; image:build: every layer above the base again, ignoring the layer cache' },
 } as const satisfies Record<string, FlagSpec & { name: string }>;
 
 export type FlagName = keyof typeof KIT_FLAGS;
@@ -162,6 +174,10 @@ export function kitFlags({ values, silent }: Pick<ParsedArgv, 'values' | 'silent
     quiet: values.quiet === true || silent,
     repin: values.repin === true,
     force: values.force === true,
+    detach: values.detach === true,
+    json: values.json === true,
+    shell: values.shell === true,
+    rebuild: values.rebuild === true,
   };
 }
 

@@ -96,7 +96,14 @@ export const PillarSchema = strictObject(
     engine: Type.String({ pattern: '^[A-Za-z0-9/._-]+$', title: 'container engine command (docker, podman, or a path)' }),
     supervisor: Type.Union([Type.Literal('supervisord'), Type.Literal('circus')]),
     editor: strictObject({ group: UnixName, gid: Gid }),
-    image: strictObject({ name: ImageName, dev_tag: TagName, base: ImageSource }),
+    image: strictObject({
+      name: ImageName, dev_tag: TagName, base: ImageSource,
+      run: strictObject({
+        data: Type.Union([AbsolutePath, ProcessName], { description: 'image:run: a host folder (absolute path) or a named volume for {data_root}' }),
+        network: Type.Union([Type.Literal('host'), Type.Literal('publish')], { description: 'image:run: --network host, or publish ports.http/https with -p' }),
+        restart: Type.Union([Type.Literal('no'), Type.Literal('on-failure'), Type.Literal('always'), Type.Literal('unless-stopped')]),
+      }),
+    }),
     plugins: Type.Array(ModuleSpecifier),
     plugins_config: typedRecord(ProcessName, Type.Record(Type.String(), Type.Unknown())),
   },

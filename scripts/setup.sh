@@ -37,8 +37,8 @@ fi
 # Debian: from PyPI into its own venv, its two commands linked onto PATH.
 if ! command -v circusd >/dev/null 2>&1; then
   echo "setup: installing circus (PyPI) into /opt/circus"
-  python3 -m venv /opt/circus
-  /opt/circus/bin/pip install -q circus
+  /usr/bin/python3 -m venv /opt/circus   # Debian's python (python3-venv); another python3 may come first on PATH
+  /opt/circus/bin/pip install -q circus==0.19.0
   ln -sf /opt/circus/bin/circusd /opt/circus/bin/circusctl /usr/local/bin/
 fi
 npm ci --no-audit --no-fund

@@ -16,6 +16,9 @@ import { buildTasks } from './build.ts';
 import { caTask } from './ca.ts';
 import { doctorTask } from './doctor.ts';
 import { downTask } from './down.ts';
+import { imageBuildTask } from './image-build.ts';
+import { imageDevTask } from './image-dev.ts';
+import { imageRunTask } from './image-run.ts';
 import { pillarTasks } from './pillar.ts';
 import { pluginsShowTask } from './plugins.ts';
 import { renderTask } from './render.ts';
@@ -24,7 +27,7 @@ import { reconfigureTask, upTask } from './up.ts';
 import { flagHelp, taskFlagSpecs, type BareContext, type KitTask } from './task.ts';
 
 /** Every task of the kit, in the order `gulp --tasks` lists them. */
-export const kitTasks = [...pillarTasks, ...buildTasks, caTask, renderTask, upTask, downTask, statusTask, reconfigureTask, doctorTask, pluginsShowTask];
+export const kitTasks = [...pillarTasks, ...buildTasks, caTask, renderTask, upTask, downTask, statusTask, reconfigureTask, imageBuildTask, imageDevTask, imageRunTask, doctorTask, pluginsShowTask];
 
 export type KitTaskName = (typeof kitTasks)[number]['name'];
 // The names stay literal types only while every list above is inferred from

@@ -41,6 +41,6 @@ export async function runStatus(ctx: Context, json: boolean): Promise<void> {
 export const statusTask = defineTask({
   name: 'status',
   description: 'Each process of the running stack (state, pid, uptime, restarts) and the health checks; exit 0 only when healthy',
-  taskFlags: { json: { help: 'print JSON for scripts' } },
-  run: (ctx, flags) => runStatus(ctx, flags.json === true),
+  flags: ['json'],
+  run: (ctx) => runStatus(ctx, ctx.flags.json),
 });

@@ -139,8 +139,8 @@ export async function runUp(ctx: Context, { detach }: UpOptions): Promise<void> 
 export const upTask = defineTask({
   name: 'up',
   description: 'Render, start the supervised stack (nginx, registry, docker_auth, redis, sshd, cron, plugins), wait until healthy; in the foreground until SIGTERM/SIGINT, or --detach; on a running stack, apply only what changed',
-  taskFlags: { detach: { help: 'return once the stack is healthy, leaving it running (stop it with gulp down)' } },
-  run: (ctx, flags) => runUp(ctx, { detach: flags.detach === true }),
+  flags: ['detach'],
+  run: (ctx) => runUp(ctx, { detach: ctx.flags.detach }),
 });
 
 export const reconfigureTask = defineTask({

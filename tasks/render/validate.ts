@@ -25,7 +25,19 @@ options.realize(args=['-c', sys.argv[1]])
 print(json.dumps({p.name: {'argv': shlex.split(p.command), 'environment': p.environment} for g in options.process_group_configs for p in g.process_configs}))
 `;
 
-/** circus reads its ini with Python's ConfigParser (% interpolation); each watcher needs a cmd. */
+/**
+ * circus's own loader (circus.config.get_config: includes, env sections,
+ * watcher options), run with the python circusd runs on; each watcher needs a cmd.
+ */
+const CIRCUS_LOADER = `
+import sys
+from circus.config import get_config
+for watcher in get_config(sys.argv[1])['watchers']:
+    if not watcher.get('cmd'):
+        sys.exit('watcher:' + watcher['name'] + ': no cmd')
+`;
+
+/** Without circus installed: the ini read as circus reads it (ConfigParser, % interpolation); each watcher needs a cmd. */
 const CIRCUS_READER = `
 import configparser, sys
 parser = configparser.ConfigParser()
@@ -37,6 +49,15 @@ for section in parser.sections():
     if section.startswith('watcher:') and 'cmd' not in parser[section]:
         sys.exit(section + ': no cmd')
 `;
+
+/** The python interpreter of the circusd on PATH (its #! line), or undefined when circus is not installed. */
+async function circusPython(ctx: Context): Promise<string | undefined> {
+  const found = await ctx.sh({ nothrow: true })`command -v circusd`;
+  if (found.exitCode !== 0) return undefined;
+  const shebang = (await readFile(found.stdout.trim(), 'utf8').catch(() => '')).split('\n')[0] ?? '';
+  const python = /^#!\s*(\S+python\S*)\s*$/.exec(shebang)?.[1];
+  return python && existsSync(python) ? python : undefined;
+}
 
 interface Staged {
   dir: string;
@@ -115,8 +136,12 @@ async function supervisord(ctx: Context, staged: Staged, stack: Stack): Promise<
 
 async function circus(ctx: Context, staged: Staged, stack: Stack): Promise<void> {
   if (!staged.files.some((f) => f.path === 'circus/circus.ini')) return;
-  const out = await ctx.sh({ nothrow: true })`${SYSTEM_PYTHON} -c ${CIRCUS_READER} ${join(staged.dir, 'circus', 'circus.ini')}`;
-  if (out.exitCode !== 0) throw await explain("circus's ini reader", out.stderr || out.stdout, staged, stack);
+  const file = join(staged.dir, 'circus', 'circus.ini');
+  const python = await circusPython(ctx);
+  const out = python
+    ? await ctx.sh({ nothrow: true })`${python} -c ${CIRCUS_LOADER} ${file}`
+    : await ctx.sh({ nothrow: true })`${SYSTEM_PYTHON} -c ${CIRCUS_READER} ${file}`;
+  if (out.exitCode !== 0) throw await explain(python ? `circus's config loader (${python})` : "circus's ini reader (circus is not installed)", out.stderr || out.stdout, staged, stack);
 }
 
 async function sshd(ctx: Context, staged: Staged, stack: Stack): Promise<void> {
