@@ -12,29 +12,21 @@ export const REGISTRY_ROUTE = '/v2/';
  * ignores unknown keys silently, so a misspelt or wrong-version key would pass
  * unnoticed: the rendered object is checked against this list instead.
  */
+const SHARED_KEYS = [
+  'version', 'log.level', 'log.formatter', 'log.fields.*',
+  'storage.filesystem.rootdirectory', 'storage.delete.enabled', 'storage.cache.blobdescriptor',
+  'storage.maintenance.uploadpurging.enabled', 'storage.maintenance.uploadpurging.age',
+  'storage.maintenance.uploadpurging.interval', 'storage.maintenance.uploadpurging.dryrun',
+  'http.addr', 'http.secret', 'http.debug.addr', 'http.headers.*',
+  'redis.password', 'redis.db', 'redis.dialtimeout', 'redis.readtimeout', 'redis.writetimeout',
+  'auth.token.realm', 'auth.token.service', 'auth.token.issuer', 'auth.token.rootcertbundle',
+  'auth.htpasswd.realm', 'auth.htpasswd.path',
+];
+
+/** 3.x renamed the redis address and pool keys. */
 const KNOWN_KEYS: Record<number, readonly string[]> = {
-  2: [
-    'version', 'log.level', 'log.formatter', 'log.fields.*',
-    'storage.filesystem.rootdirectory', 'storage.delete.enabled', 'storage.cache.blobdescriptor',
-    'storage.maintenance.uploadpurging.enabled', 'storage.maintenance.uploadpurging.age',
-    'storage.maintenance.uploadpurging.interval', 'storage.maintenance.uploadpurging.dryrun',
-    'http.addr', 'http.secret', 'http.debug.addr', 'http.headers.*',
-    'redis.addr', 'redis.password', 'redis.db', 'redis.dialtimeout', 'redis.readtimeout', 'redis.writetimeout',
-    'redis.pool.maxidle', 'redis.pool.maxactive', 'redis.pool.idletimeout',
-    'auth.token.realm', 'auth.token.service', 'auth.token.issuer', 'auth.token.rootcertbundle',
-    'auth.htpasswd.realm', 'auth.htpasswd.path',
-  ],
-  3: [
-    'version', 'log.level', 'log.formatter', 'log.fields.*',
-    'storage.filesystem.rootdirectory', 'storage.delete.enabled', 'storage.cache.blobdescriptor',
-    'storage.maintenance.uploadpurging.enabled', 'storage.maintenance.uploadpurging.age',
-    'storage.maintenance.uploadpurging.interval', 'storage.maintenance.uploadpurging.dryrun',
-    'http.addr', 'http.secret', 'http.debug.addr', 'http.headers.*',
-    'redis.addrs', 'redis.password', 'redis.db', 'redis.dialtimeout', 'redis.readtimeout', 'redis.writetimeout',
-    'redis.maxidleconns', 'redis.poolsize', 'redis.connmaxidletime',
-    'auth.token.realm', 'auth.token.service', 'auth.token.issuer', 'auth.token.rootcertbundle',
-    'auth.htpasswd.realm', 'auth.htpasswd.path',
-  ],
+  2: [...SHARED_KEYS, 'redis.addr', 'redis.pool.maxidle', 'redis.pool.maxactive', 'redis.pool.idletimeout'],
+  3: [...SHARED_KEYS, 'redis.addrs', 'redis.maxidleconns', 'redis.poolsize', 'redis.connmaxidletime'],
 };
 
 /** Leaf key paths of a YAML object (a list is a leaf). */
