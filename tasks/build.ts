@@ -14,25 +14,14 @@ export const pipeline = new Pipeline([fetchPipe, compilePipe, packagePipe, ...pu
 
 const through = (pipes: readonly Pipe[]) => async (ctx: Parameters<typeof runPipes>[0]) => runPipes(ctx, pipes);
 
+/** A build task that runs the pipeline through its own step: compile fetches first, package compiles first. */
+const stepTask = <const N extends 'fetch' | 'compile' | 'package'>(name: N, description: string) =>
+  defineTask({ name, description, flags: ['only', 'repin'], run: through(pipeline.upTo(name)) });
+
 export const buildTasks = [
-  defineTask({
-    name: 'fetch',
-    description: 'Fetch the pinned sources into the source cache; write/check corpus.lock.json',
-    flags: ['only', 'repin'],
-    run: through(pipeline.upTo('fetch')),
-  }),
-  defineTask({
-    name: 'compile',
-    description: 'Build every binary in its builder container (fetching first)',
-    flags: ['only', 'repin'],
-    run: through(pipeline.upTo('compile')),
-  }),
-  defineTask({
-    name: 'package',
-    description: 'xz + checksums + manifest into dist/release/ (compiling first)',
-    flags: ['only', 'repin'],
-    run: through(pipeline.upTo('package')),
-  }),
+  stepTask('fetch', 'Fetch the pinned sources into the source cache; write/check corpus.lock.json'),
+  stepTask('compile', 'Build every binary in its builder container (fetching first)'),
+  stepTask('package', 'xz + checksums + manifest into dist/release/ (compiling first)'),
   defineTask({
     name: 'publish',
     description: 'Upload dist/release/ to the publish target (a local folder or a GitHub release), verified',
