@@ -79,7 +79,7 @@ export function releaseFileNames(binaries: Iterable<Pick<ManifestBinary, 'file'>
 }
 
 /** What is wrong with a parsed manifest: its schema (like the pillar's), then whether its file list is the one its binaries make. */
-export function manifestProblems(manifest: unknown): string[] {
+function manifestProblems(manifest: unknown): string[] {
   const problems = validate(ManifestSchema, manifest).map((p) => formatProblem({ ...p, path: p.path || '(manifest)' }));
   if (problems.length > 0) return problems;
   const { binaries, files } = manifest as Manifest;

@@ -91,7 +91,7 @@ export type OriginOf = (path: string) => string | undefined;
  * argument), under plugins_config.<name>; checked against the schema. Returns
  * the options, or the problems (each with the file the value came from).
  */
-export function pluginOptions(plugin: Plugin, pillar: Pillar, originOf: OriginOf = () => undefined): { options: Record<string, unknown>; problems: Problem[] } {
+function pluginOptions(plugin: Plugin, pillar: Pillar, originOf: OriginOf = () => undefined): { options: Record<string, unknown>; problems: Problem[] } {
   const base = `plugins_config.${plugin.name}`;
   const fromPillar = (pillar.plugins_config[plugin.name] ?? {}) as Tree;
   const fromCode = (plugin.given ?? {}) as Tree;

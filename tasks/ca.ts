@@ -55,7 +55,7 @@ async function userId(name: string): Promise<number | undefined> {
   return entry ? Number(entry[2]) : undefined;
 }
 
-export async function runCa(ctx: Context): Promise<void> {
+async function runCa(ctx: Context): Promise<void> {
   const dir = join(ctx.pillar.data_root, 'ca');
   // data_root and its parents with the default mode (the services walk through them); only ca/ is private.
   await mkdir(ctx.pillar.data_root, { recursive: true });

@@ -7,7 +7,7 @@ import { livePid } from '../lib/supervisor.ts';
 import { stackWithoutSecrets, stopStack, supervisorOf } from './launch.ts';
 import { defineTask } from './task.ts';
 
-export async function runDown(ctx: Context): Promise<void> {
+async function runDown(ctx: Context): Promise<void> {
   const stack = stackWithoutSecrets(ctx);
   const supervisor = supervisorOf(stack);
   const pid = livePid(supervisor.pidFile);

@@ -39,7 +39,7 @@ async function revision(ctx: Context): Promise<{ commit: string; source: string 
   return { commit: commit.stdout.trim(), source };
 }
 
-export function imageLabels(version: string, rev: { commit: string; source: string }, binaries: ImageBinary[]): Record<string, string> {
+function imageLabels(version: string, rev: { commit: string; source: string }, binaries: ImageBinary[]): Record<string, string> {
   const labels: Record<string, string> = {
     'org.opencontainers.image.title': 'corpus-kit registry',
     'org.opencontainers.image.version': version,

@@ -77,7 +77,7 @@ function pillarFiles(ctx: Context): { files: string[]; env: string } {
   return { files: ctx.flags.pillar.map((f) => resolve(ctx.cwd, f)), env: fromEnv.join(':') };
 }
 
-export async function runImageDev(ctx: Context): Promise<void> {
+async function runImageDev(ctx: Context): Promise<void> {
   const problems = editorProblems(await editorFacts(ctx));
   if (problems.length > 0) throw new UserError(`image:dev: the editor group is not ready, nothing was started:\n  - ${problems.join('\n  - ')}`);
   const { dev } = await imageTags(ctx);

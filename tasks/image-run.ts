@@ -24,7 +24,7 @@ function runPillars(ctx: Context): string[] {
   return [...(ctx.env.PILLAR ?? '').split(':').filter(Boolean), ...ctx.flags.pillar].map((f) => resolve(ctx.cwd, f));
 }
 
-export async function imageRunArgs(ctx: Context): Promise<string[]> {
+async function imageRunArgs(ctx: Context): Promise<string[]> {
   const { release } = await imageTags(ctx);
   if (!(await inspectImage(ctx, release))) throw new UserError(`image:run: no image ${release}; build it first (gulp image:build)`);
   const p = ctx.pillar;
@@ -45,7 +45,7 @@ export async function imageRunArgs(ctx: Context): Promise<string[]> {
   ];
 }
 
-export async function runImageRun(ctx: Context): Promise<void> {
+async function runImageRun(ctx: Context): Promise<void> {
   const args = await imageRunArgs(ctx);
   ctx.log.info(`image:run: ${ctx.pillar.project} from ${args.at(-1)}${ctx.flags.detach ? ' (detached)' : ''}`);
   const run = await ctx.sh({ nothrow: true, stdio: ctx.flags.detach ? 'pipe' : 'inherit' })`${ctx.pillar.engine} ${args}`;

@@ -23,7 +23,7 @@ const PROBE_TIMEOUT_MS = 3000;
 const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
 /** The status code of one GET, or the error's words. */
-export function httpStatus(url: string, insecureTls = false): Promise<{ status?: number; body: string; error?: string }> {
+function httpStatus(url: string, insecureTls = false): Promise<{ status?: number; body: string; error?: string }> {
   return new Promise((resolve) => {
     const target = new URL(url);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -44,7 +44,7 @@ export function httpStatus(url: string, insecureTls = false): Promise<{ status?:
 const resp = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
 
 /** AUTH then PING; true when redis answers +OK and +PONG. */
-export function redisPing(host: string, port: number, password: string): Promise<{ ok: boolean; detail: string }> {
+function redisPing(host: string, port: number, password: string): Promise<{ ok: boolean; detail: string }> {
   return new Promise((resolve) => {
     const socket = connect({ host, port, timeout: PROBE_TIMEOUT_MS });
     let answer = '';

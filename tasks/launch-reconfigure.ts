@@ -27,14 +27,14 @@ export async function snapshotEtc(etc: string): Promise<Map<string, string>> {
   return files;
 }
 
-export function changedFiles(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string[] {
+function changedFiles(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string[] {
   return [...new Set([...before.keys(), ...after.keys()])].filter((path) => before.get(path) !== after.get(path)).sort();
 }
 
 const SUPERVISOR_FILES = ['supervisor/supervisord.conf', 'circus/circus.ini'];
 
 /** Applies changed files to the running stack; returns what was done, one entry per action. */
-export async function applyChanges(ctx: Context, stack: Stack, supervisor: Supervisor, changed: readonly string[]): Promise<string[]> {
+async function applyChanges(ctx: Context, stack: Stack, supervisor: Supervisor, changed: readonly string[]): Promise<string[]> {
   const actions: string[] = [];
   const restarted = new Set<string>();
   if (changed.some((path) => SUPERVISOR_FILES.includes(path))) {

@@ -166,7 +166,7 @@ export async function failureReport(stack: Stack, checks: readonly Check[]): Pro
 }
 
 /** Where each user's password comes from: generated ones by the file that stores them, never the value. */
-export function passwordSources(ctx: Context): string[] {
+function passwordSources(ctx: Context): string[] {
   return Object.entries(ctx.pillar.users).map(([name, user]) => {
     const value = user.password as null | string | { env: string };
     const where = value === null ? `generated, stored in ${join(ctx.secrets.dir, `users.${name}.password`)}` : typeof value === 'string' ? 'set in the pillar' : `from the environment variable ${value.env}`;
@@ -210,7 +210,7 @@ function processGroups(): Map<number, number> {
 }
 
 /** The pids still alive among `pids` and in their process groups. */
-export function survivors(pids: readonly number[]): number[] {
+function survivors(pids: readonly number[]): number[] {
   const groups = processGroups();
   const watched = new Set(pids);
   return [...groups].filter(([pid, group]) => watched.has(pid) || watched.has(group)).map(([pid]) => pid).filter((pid) => pid !== process.pid);

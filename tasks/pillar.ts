@@ -21,7 +21,7 @@ const REFERENCE_PATTERN = '\\{[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z0-9_-]+)*\\}';
  * string may hold a `{key}` reference, which only the runtime check resolves.
  * Everything else (types, patterns, unknown keys) is PillarSchema as is.
  */
-export function editorSchema(schema: TSchema = PillarSchema): object {
+function editorSchema(schema: TSchema = PillarSchema): object {
   const convert = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(convert);
     if (!isMapping(node)) return node;
@@ -46,7 +46,7 @@ export function schemaJson(): string {
 }
 
 /** The pillar with every secret value replaced: generated ones say so, others show ***. */
-export function maskedPillar(pillar: unknown, generated: ReadonlySet<string>): unknown {
+function maskedPillar(pillar: unknown, generated: ReadonlySet<string>): unknown {
   return mapTree(pillar, (node, path) => {
     if (path !== '' && secretRoot(PillarSchema, path) === path) {
       if (node === null) return generated.has(path) ? '(generated)' : null;

@@ -9,7 +9,7 @@ function table(rows: readonly (readonly [string, string, string])[]): string[] {
   return rows.map(([name, owner, detail]) => `  ${name.padEnd(width(0))}  ${owner.padEnd(width(1))}  ${detail}`.trimEnd());
 }
 
-export function pluginsReport(registry: PluginRegistry): string {
+function pluginsReport(registry: PluginRegistry): string {
   const sections: [string, (readonly [string, string, string])[]][] = [
     ['plugins', registry.plugins.map((p) => [p.name, '', p.dependsOn?.length ? `after ${p.dependsOn.join(', ')}` : ''] as const)],
     ['processes', registry.processes.map(({ owner, value }) => [value.name, owner, value.command.join(' ')] as const)],

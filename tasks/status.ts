@@ -8,7 +8,7 @@ import { health, lastLogLines, supervisorOf } from './launch.ts';
 import { gatherStack } from './render/gather.ts';
 import { defineTask } from './task.ts';
 
-export function duration(seconds: number | null): string {
+function duration(seconds: number | null): string {
   if (seconds === null) return '-';
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
@@ -16,7 +16,7 @@ export function duration(seconds: number | null): string {
   return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
-export async function runStatus(ctx: Context, json: boolean): Promise<void> {
+async function runStatus(ctx: Context, json: boolean): Promise<void> {
   const stack = await gatherStack(ctx);
   const supervisor = supervisorOf(stack);
   const pid = livePid(supervisor.pidFile);

@@ -91,7 +91,7 @@ export interface UpOptions {
   detach: boolean;
 }
 
-export async function runUp(ctx: Context, { detach }: UpOptions): Promise<void> {
+async function runUp(ctx: Context, { detach }: UpOptions): Promise<void> {
   const stack = await gatherStack(ctx);
   const supervisor = supervisorOf(stack);
   const running = await runningSupervisor(supervisor);

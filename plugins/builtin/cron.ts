@@ -6,7 +6,7 @@ import type { Stack } from '../stack.ts';
 import { etcFile } from './paths.ts';
 
 /** The crontab: every file a plugin registered under cron/, in registration order; a bad line fails render, not the running cron. */
-export function renderCrontab(stack: Stack): RenderedFile[] {
+function renderCrontab(stack: Stack): RenderedFile[] {
   const entries = stack.files.filter((f) => f.value.path.startsWith('cron/')).map((f) => ({ owner: f.owner, path: f.value.path, content: f.value.content }));
   for (const entry of entries) parseCrontab(entry.content, `${entry.path} (plugin "${entry.owner}")`);
   return [renderTemplate('cron/crontab.njk', { entries })];

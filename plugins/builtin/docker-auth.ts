@@ -6,7 +6,7 @@ import type { Stack } from '../stack.ts';
 import { binaryPath, etcFile } from './paths.ts';
 
 /** docker_auth's auth.yml as an object (token mode). */
-export function dockerAuthConfig(stack: Stack): object {
+function dockerAuthConfig(stack: Stack): object {
   const { pillar, token, secrets } = stack;
   const acl = pillar.acl.map((entry, index) => {
     // Every request reaches docker_auth from 127.0.0.1 through nginx: an IP rule would grant everyone.
@@ -29,7 +29,7 @@ export function dockerAuthConfig(stack: Stack): object {
   };
 }
 
-export function renderDockerAuth(stack: Stack): RenderedFile[] {
+function renderDockerAuth(stack: Stack): RenderedFile[] {
   return [{ path: 'docker_auth/auth.yml', content: `# ${header('plugins/builtin/docker-auth.ts (an object, serialised)')}\n${stringify(dockerAuthConfig(stack), { lineWidth: 0 })}`, secret: true }];
 }
 

@@ -9,7 +9,7 @@ import { etcFile } from './paths.ts';
  * Every process's log file (copied and truncated: the supervisor keeps it open),
  * and nginx's own logs (nginx reopens them on USR1).
  */
-export function renderLogrotate(stack: Stack): RenderedFile[] {
+function renderLogrotate(stack: Stack): RenderedFile[] {
   const { log, run } = stack.paths;
   const programs = programViews(stack).filter((p) => p.logFile !== false);
   const supervisorLog = join(log, stack.pillar.supervisor === 'circus' ? 'circusd.log' : 'supervisord.log');

@@ -24,7 +24,7 @@ function nameRegex(glob: string, where: string): string {
 }
 
 /** The pillar's acl as nginx map rules over "$remote_user $request_method $uri", in the acl's order. */
-export function aclRules(stack: Stack): NginxAclRule[] {
+function aclRules(stack: Stack): NginxAclRule[] {
   return stack.pillar.acl.flatMap((entry, index) => {
     const where = `acl.${index}.match`;
     for (const key of Object.keys(entry.match)) {
@@ -45,7 +45,7 @@ export function aclRules(stack: Stack): NginxAclRule[] {
 
 const route = (owner: string, prefix: string, host: string, port: number, maxBodySize = '1m'): NginxRoute => ({ owner, prefix, upstream: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, maxBodySize });
 
-export function renderNginx(stack: Stack): RenderedFile[] {
+function renderNginx(stack: Stack): RenderedFile[] {
   const { pillar, paths } = stack;
   const nginxEtc = join(paths.etc, 'nginx');
   const errorsDir = join(nginxEtc, 'errors');

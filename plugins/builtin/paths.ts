@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Pillar } from '../../pillar/schema.ts';
 
-export const etcDir = (pillar: Pillar) => join(pillar.data_root, 'etc');
+const etcDir = (pillar: Pillar) => join(pillar.data_root, 'etc');
 export const etcFile = (pillar: Pillar, ...parts: string[]) => join(etcDir(pillar), ...parts);
 
 /** The binary a built-in runs: binaries.<name>.path when set, else the image's install location. */

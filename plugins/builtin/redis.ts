@@ -4,7 +4,7 @@ import { renderTemplate } from '../render/template.ts';
 import type { Stack } from '../stack.ts';
 import { etcFile } from './paths.ts';
 
-export function renderRedis(stack: Stack): RenderedFile[] {
+function renderRedis(stack: Stack): RenderedFile[] {
   const { redis } = stack.pillar;
   return [renderTemplate('redis/redis.conf.njk', {
     host: redis.host,

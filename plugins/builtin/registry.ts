@@ -74,7 +74,7 @@ export function registryConfig(stack: Stack): object {
   };
 }
 
-export function renderRegistry(stack: Stack): RenderedFile[] {
+function renderRegistry(stack: Stack): RenderedFile[] {
   const config = registryConfig(stack);
   const unknown = unknownRegistryKeys(config, stack.registryMajor);
   if (unknown.length > 0) throw new Error(`registry/config.yml: keys distribution ${stack.registryMajor}.x does not read: ${unknown.join(', ')}`);

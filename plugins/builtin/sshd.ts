@@ -7,7 +7,7 @@ import { etcFile } from './paths.ts';
 /** Host keys, generated once under {data_root}/ssh/ by render and kept. */
 export const SSH_HOST_KEYS = ['ssh_host_ed25519_key'] as const;
 
-export function renderSshd(stack: Stack): RenderedFile[] {
+function renderSshd(stack: Stack): RenderedFile[] {
   const { pillar, paths } = stack;
   const keys = stack.authorizedKeys.map(({ file, key }) => `# ${file}\n${key.trim()}\n`).join('');
   return [

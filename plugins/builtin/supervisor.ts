@@ -5,7 +5,7 @@ import { renderTemplate } from '../render/template.ts';
 import type { Stack } from '../stack.ts';
 
 /** supervisord.conf from every registered process (pillar `supervisor: supervisord`). */
-export function renderSupervisord(stack: Stack): RenderedFile[] {
+function renderSupervisord(stack: Stack): RenderedFile[] {
   const { log, run } = stack.paths;
   return [renderTemplate('supervisor/supervisord.conf.njk', {
     logFile: join(log, 'supervisord.log'),
@@ -17,7 +17,7 @@ export function renderSupervisord(stack: Stack): RenderedFile[] {
 }
 
 /** circus.ini from the same process model (pillar `supervisor: circus`, the seed's supervisor). */
-export function renderCircus(stack: Stack): RenderedFile[] {
+function renderCircus(stack: Stack): RenderedFile[] {
   const { log, run } = stack.paths;
   return [renderTemplate('circus/circus.ini.njk', {
     endpoint: join(run, 'circus.sock'),

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 
-export const BCRYPT_COST = 10;
+const BCRYPT_COST = 10;
 
 export function bcryptHash(user: string, password: string): string {
   const seed = createHash('sha256').update(`corpus-kit bcrypt salt\0${user}\0${password}`).digest();

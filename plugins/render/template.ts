@@ -7,7 +7,7 @@ import type { RenderedFile } from '../api.ts';
 import { ESCAPE_FILTERS } from './escape.ts';
 import type { CircusView, CrontabView, LogrotateView, NginxView, RedisView, SshdView, SupervisordView } from './views.ts';
 
-export const TEMPLATES_DIR = packageFile('templates');
+const TEMPLATES_DIR = packageFile('templates');
 
 /** What writes each file: template (under templates/) -> destination (under {data_root}/etc/). */
 export const TEMPLATES = {
