@@ -5,7 +5,7 @@
 // edited recipe gets a new image and an unchanged one is reused.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import type { ImageSourceConfig } from '../pillar/schema.ts';
@@ -33,10 +33,38 @@ interface Recipe {
    */
   apt: string[];
   env: Record<string, string>;
+  /** Python packages from PyPI into a venv of the root's python, pinned by hash (Debian packages none of them). */
+  pip?: PipStep;
   /** "std": the image carries a Go build cache holding the standard library (STD_WARM_UP). */
   goCache?: 'std';
   /** corpus-kit-recipe/<name>:<hash of the recipe and its warm-up>. */
   tag: string;
+}
+
+/**
+ * A recipe's `pip`: a venv at `venv` (over the root's own site packages, so the
+ * dependencies come from Debian's apt packages), each requirement pinned
+ * `name==version --hash=sha256:...` and installed without its dependencies,
+ * then `commands` of the venv linked into /usr/local/bin.
+ */
+interface PipStep {
+  venv: string;
+  requirements: string[];
+  commands: string[];
+}
+
+const PINNED_REQUIREMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+ --hash=sha256:[0-9a-f]{64}$/;
+
+function parsePip(file: string, raw: unknown): PipStep | undefined {
+  if (raw === undefined) return undefined;
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<Record<string, unknown>>;
+  if (typeof r.venv !== 'string' || !/^(\/[A-Za-z0-9._-]+)+$/.test(r.venv)) problem(file, `"pip.venv": expected an absolute path, got ${JSON.stringify(r.venv)}`);
+  if (!Array.isArray(r.requirements) || r.requirements.length === 0 || !r.requirements.every((q) => typeof q === 'string' && PINNED_REQUIREMENT.test(q))) {
+    problem(file, `"pip.requirements": expected "name==version --hash=sha256:<64 hex>" lines, got ${JSON.stringify(r.requirements)}`);
+  }
+  const commands = r.commands ?? [];
+  if (!Array.isArray(commands) || !commands.every((c) => typeof c === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(c))) problem(file, `"pip.commands": expected a list of command names, got ${JSON.stringify(commands)}`);
+  return { venv: r.venv, requirements: r.requirements as string[], commands: commands as string[] };
 }
 
 /** Set to "std" on an image whose Go build cache holds the standard library. */
@@ -85,11 +113,15 @@ async function loadRecipe(ctx: Context, name: string): Promise<Recipe> {
   }
   if (r.go_cache !== undefined && r.go_cache !== 'std') problem(file, `"go_cache": expected "std" (the standard library compiled into the image's Go build cache), got ${JSON.stringify(r.go_cache)}`);
   const goCache = r.go_cache as 'std' | undefined;
+  const pip = parsePip(file, r.pip);
   // The warm-up is part of the tag: a change to the kit's compile flags makes new images.
-  const content = { format: RECIPE_FORMAT, suite: r.suite, variant, packages: [...(packages as string[])].sort(), env, goCache: goCache ? STD_WARM_UP : null, ...(apt.length ? { apt: [...(apt as string[])].sort() } : {}) };
+  const content = {
+    format: RECIPE_FORMAT, suite: r.suite, variant, packages: [...(packages as string[])].sort(), env, goCache: goCache ? STD_WARM_UP : null,
+    ...(apt.length ? { apt: [...(apt as string[])].sort() } : {}), ...(pip ? { pip } : {}),
+  };
   const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 16);
   return {
-    name, file, suite: r.suite, variant, packages: packages as string[], apt: apt as string[], env: env as Record<string, string>, goCache,
+    name, file, suite: r.suite, variant, packages: packages as string[], apt: apt as string[], env: env as Record<string, string>, goCache, pip,
     description: typeof r.description === 'string' ? r.description : undefined,
     tag: `corpus-kit-recipe/${name}:${hash}`,
   };
@@ -156,6 +188,7 @@ async function buildRecipeImage(ctx: Context, recipe: Recipe): Promise<Image> {
       throw new UserError(`image recipe ${recipe.file}: debootstrap failed (exit ${run.exitCode}):\n${lastLines(run.stderr + run.stdout + log, 15)}`);
     }
     if (recipe.apt.length) await aptInstall(ctx, recipe, rootfs);
+    if (recipe.pip) await pipInstall(ctx, recipe, recipe.pip, rootfs);
     // Package lists and downloaded .debs are of no use in a builder and only weigh on it.
     await ctx.sh`find ${join(rootfs, 'var/cache/apt/archives')} ${join(rootfs, 'var/lib/apt/lists')} -type f -delete`;
     const changes = Object.entries(recipe.env).flatMap(([k, v]) => ['--change', `ENV ${k}=${v}`]);
@@ -193,6 +226,34 @@ async function aptInstall(ctx: Context, recipe: Recipe, rootfs: string): Promise
   } finally {
     await ctx.sh({ nothrow: true })`umount ${join(rootfs, 'proc')}`;
     await rm(policy, { force: true });
+  }
+}
+
+/**
+ * The recipe's pip step in the bootstrapped root. pip there trusts the host's
+ * CA bundle (PIP_CERT, SSL_CERT_FILE or Debian's; a TLS-inspecting proxy's CA is
+ * in it, not in the root's), copied in for the install as SSL_CERT_FILE (pip's
+ * truststore reads it; --cert alone is not enough) and removed after: the
+ * hashes, not the connection, vouch for what is installed.
+ */
+async function pipInstall(ctx: Context, recipe: Recipe, pip: PipStep, rootfs: string): Promise<void> {
+  const hostBundle = [ctx.env.PIP_CERT, ctx.env.SSL_CERT_FILE, '/etc/ssl/certs/ca-certificates.crt'].find((f) => f && existsSync(f));
+  const bundle = '/tmp/corpus-kit-pip-ca.crt';
+  const requirements = '/tmp/corpus-kit-requirements.txt';
+  // The host's pip settings name host paths (PIP_CERT, PIP_FIND_LINKS...): none of them applies in the root.
+  const env = { ...Object.fromEntries(Object.entries(ctx.env).filter(([k]) => !k.startsWith('PIP_'))), ...(hostBundle ? { SSL_CERT_FILE: bundle } : {}) };
+  try {
+    if (hostBundle) await copyFile(hostBundle, join(rootfs, bundle));
+    await writeFile(join(rootfs, requirements), `${pip.requirements.join('\n')}\n`);
+    let out = await ctx.sh({ nothrow: true })`chroot ${rootfs} /usr/bin/python3 -m venv --system-site-packages ${pip.venv}`;
+    if (out.exitCode === 0) {
+      out = await ctx.sh({ nothrow: true, env })`chroot ${rootfs} ${join(pip.venv, 'bin', 'pip')} install --quiet --no-cache-dir --disable-pip-version-check --no-deps --only-binary=:all: --require-hashes --requirement ${requirements}`;
+    }
+    if (out.exitCode !== 0) throw new UserError(`image recipe ${recipe.file}: pip in the bootstrapped root failed (exit ${out.exitCode}):\n${lastLines(out.stderr + out.stdout, 15)}`);
+    for (const command of pip.commands) await symlink(join(pip.venv, 'bin', command), join(rootfs, 'usr/local/bin', command));
+  } finally {
+    await rm(join(rootfs, bundle), { force: true });
+    await rm(join(rootfs, requirements), { force: true });
   }
 }
 
