@@ -1,8 +1,9 @@
-// image:build cold (--rebuild: every layer above the base, the runtime image
-// with the kit's modules included), then again with nothing changed, in the same
-// run (issue 10: the second under 10% of the first). The base (debootstrap +
-// apt-get, minutes) is built once per machine and cached by its recipe tag; it
-// is built first, outside the measure, when missing.
+// image:build cold, then again with nothing changed, in the same run (issue 10:
+// the second under 10% of the first). Cold is the base from its recipe
+// (debootstrap + apt-get + pip: minutes, built once per machine and cached by
+// its recipe tag, so timed only when this run builds it; 0 s when cached) plus
+// --rebuild (every layer above the base, the runtime image with the kit's
+// modules included).
 // Run: node --import=tsx bench/image.ts
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -25,10 +26,19 @@ export async function imageBench(): Promise<string[]> {
     const build = (await createTasks({ cwd: dir, argv: ['--pillar', pillar, '--quiet'] }))['image:build']!;
     const cold = (await createTasks({ cwd: dir, argv: ['--pillar', pillar, '--quiet', '--rebuild'] }))['image:build']!;
     const ctx = await createContext({ cwd: dir, argv: ['--pillar', pillar, '--quiet'] });
-    await imageFor(ctx, ctx.pillar.image.base, 'image.base');
-    const coldSeconds = await seconds(cold);
+    const base = await seconds(() => imageFor(ctx, ctx.pillar.image.base, 'image.base'));
+    const above = await seconds(cold);
     const warm = await seconds(build);
-    return [row('image:build --rebuild (every layer above the base)', coldSeconds), row('image:build, nothing changed', warm), ratio('unchanged re-run vs cold', coldSeconds, warm), `${'unchanged re-run / cold'.padEnd(52)} ${((warm / coldSeconds) * 100).toFixed(1).padStart(8)} % (goal < 10 %)`];
+    const coldSeconds = base + above;
+    return [
+      row('base image from its recipe (~0 when cached)', base),
+      row('image:build --rebuild (every layer above the base)', above),
+      row('cold image:build (the two above)', coldSeconds),
+      row('image:build, nothing changed', warm),
+      ratio('unchanged re-run vs cold', coldSeconds, warm),
+      `${'unchanged re-run / cold'.padEnd(52)} ${((warm / coldSeconds) * 100).toFixed(1).padStart(8)} % (goal < 10 %)`,
+      `${'unchanged re-run / --rebuild'.padEnd(52)} ${((warm / above) * 100).toFixed(1).padStart(8)} %`,
+    ];
   } finally {
     removeImages(name);
     await rm(dir, { recursive: true, force: true });
