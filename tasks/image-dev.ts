@@ -93,8 +93,9 @@ async function runImageDev(ctx: Context): Promise<void> {
   const command = ctx.flags.shell ? ['shell'] : ['up', ...files.flatMap((f) => ['--pillar', f])];
   const args = [
     'run', '--rm', ...interactive, '--name', `${ctx.pillar.project}-dev`, '--network', 'host', ...mounts,
-    '--env', `PILLAR=${env}`, '--entrypoint', '/usr/local/bin/corpus-kit-dev', image,
-    String(ctx.pillar.editor.gid), project, data, ...command,
+    // tini as PID 1, as in the image: signals forwarded to the launcher (or the shell), orphans reaped.
+    '--env', `PILLAR=${env}`, '--entrypoint', '/usr/bin/tini', image,
+    '--', '/usr/local/bin/corpus-kit-dev', String(ctx.pillar.editor.gid), project, data, ...command,
   ];
   ctx.log.info(`image:dev: ${image} with ${project} and ${data} shared with the group ${ctx.pillar.editor.group} (gid ${ctx.pillar.editor.gid})${ctx.flags.shell ? ', a shell' : ', the launcher'}`);
   // The terminal is the user's: the container's streams are ours, unfiltered (the shell is theirs to type in).

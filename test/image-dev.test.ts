@@ -1,16 +1,18 @@
 // image:dev: the editor group check on the host (real groups and users made
-// for the test, with a test gid), and the shared folders through a real
-// container run with --shell on a pty.
-import { execFileSync, spawn } from 'node:child_process';
+// for the test, with a test gid), the shared folders through a real container
+// run with --shell on a pty, and the default: the launcher in the container,
+// the stack on loopback (--network host, test ports).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { editorProblems } from '../tasks/image-dev.ts';
-import { REPO_ROOT } from './helpers/gulp.ts';
+import { REPO_ROOT, runGulp } from './helpers/gulp.ts';
 import { imageProject, type ImageProject } from './helpers/image-project.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
+import { freePort } from './helpers/render-project.ts';
 
 const GULP_BIN = fileURLToPath(new URL('../node_modules/gulp/bin/gulp.js', import.meta.url));
 const sh = (command: string, ...args: string[]) => execFileSync(command, args, { encoding: 'utf8' }).trim();
@@ -149,4 +151,83 @@ test('image:dev --shell on a pty: a file made inside is the editor user\'s to ed
   asUser('git add -A && git commit -qm two');
   t.is(asUser('git log --oneline | wc -l').trim(), '2');
   t.true(noContainer(`ckt${gid}-dev`), 'the container is gone once the shell exits');
+});
+
+/** Every file and directory under `dir` (symbolic links not followed), with its gid. */
+async function gids(dir: string): Promise<{ path: string; gid: number }[]> {
+  const found: { path: string; gid: number }[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    found.push({ path, gid: (await lstat(path)).gid });
+    if (entry.isDirectory()) found.push(...(await gids(path)));
+  }
+  return found;
+}
+
+/** The HTTP status nginx answers on 127.0.0.1:port for /v2/ (0: nothing answers yet). */
+const httpStatus = (port: number) => {
+  try {
+    return Number(sh('curl', '-s', '-o', '/dev/null', '--max-time', '5', '-w', '%{http_code}', `http://127.0.0.1:${port}/v2/`));
+  } catch {
+    return 0;
+  }
+};
+
+test('image:dev (default: the launcher) brings the stack up in the container on loopback, what it writes in the data folder carries the editor gid, docker stop ends it with exit 0', async (t) => {
+  t.timeout(30 * 60_000, 'builds the image (and its base on a new machine), then starts the stack');
+  requireCommands('curl', 'useradd', 'groupadd');
+  const gid = freeGid();
+  const group = `ckt${gid}`;
+  const user = `cku${gid}`;
+  hostGroup(t, group, gid);
+  hostUser(t, user, [group]);
+  const ports = { http: await freePort(), https: await freePort(), registry: await freePort(), debug: await freePort(), redis: await freePort(), sshd: await freePort() };
+  const project = await imageProject(t, {
+    project: `ckt${gid}`, editor: { group, gid },
+    ports: { http: ports.http, https: ports.https },
+    registry: { port: ports.registry, debug_addr: `127.0.0.1:${ports.debug}` },
+    redis: { port: ports.redis },
+    sshd: { host: '127.0.0.1', port: ports.sshd },
+    users: { admin: { password: null }, readonly: { password: null } },
+  });
+  const container = `ckt${gid}-dev`;
+  t.teardown(() => void spawnSync('docker', ['rm', '--force', container], { stdio: 'ignore' }));
+  // The dev tag, built from this checkout: image:dev reuses it.
+  const built = await project.run('image:build');
+  t.is(built.error, undefined, built.all);
+  // The project folder: a copy of this kit (its files and node_modules), as a checkout one hacks on; the launcher runs from it.
+  const work = join(project.dir, 'work');
+  await mkdir(work);
+  execFileSync('sh', ['-c', 'cd "$1" && git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -c | tar -x -C "$2" && cp -a node_modules "$2/"', 'sh', REPO_ROOT, work]);
+
+  const dev = runGulp(work, ['image:dev', '--pillar', project.pillarFile], { SUDO_USER: user }, 20 * 60_000);
+  let exited: Awaited<typeof dev> | undefined;
+  void dev.then((run) => (exited = run));
+  const until = Date.now() + 600_000;
+  while (!exited && httpStatus(ports.http) !== 401 && Date.now() < until) await new Promise((r) => setTimeout(r, 2000));
+  t.is(exited, undefined, `image:dev is still running: ${exited?.all}`);
+  t.is(httpStatus(ports.http), 401, 'nginx answers on the test port on loopback, with the registry\'s challenge (htpasswd mode)');
+
+  // status from the mounted project, in the container: every process RUNNING, the health checks pass.
+  const status = spawnSync('docker', ['exec', '--workdir', work, container, 'node', '--import=tsx', join(work, 'node_modules/gulp/bin/gulp.js'), '--cwd', work, 'status', '--pillar', project.pillarFile], { encoding: 'utf8' });
+  t.is(status.status, 0, `${status.stdout}${status.stderr}`);
+  for (const name of ['redis', 'registry', 'nginx', 'cron', 'sshd']) t.regex(status.stdout, new RegExp(`^${name}\\s+RUNNING\\s+pid \\d+`, 'm'));
+
+  // What the stack wrote in the data folder (configuration, CA, secrets, logs, storage) belongs to the editor group.
+  const data = join(project.dir, 'data');
+  const written = await gids(data);
+  for (const dir of ['etc', 'ca', 'secrets', 'log', 'run']) t.true(written.some((f) => f.path === join(data, dir)), `${dir}/ in ${written.map((f) => f.path).join(' ')}`);
+  // Except secrets/ and ssh/ themselves: the launcher keeps them root's and private (their files are 0600).
+  const rootPrivate = [join(data, 'secrets'), join(data, 'ssh')];
+  t.deepEqual(written.filter((f) => f.gid !== gid && !rootPrivate.includes(f.path)), [], `every file is of gid ${gid}`);
+  t.is((await stat(data)).gid, gid);
+
+  const stopped = Date.now();
+  const stop = spawnSync('docker', ['stop', '--time', '60', container], { encoding: 'utf8' });
+  t.is(stop.status, 0, stop.stderr);
+  const run = await dev;
+  t.true(Date.now() - stopped < 60_000, 'stopped before docker\'s SIGKILL');
+  t.is(run.code, 0, run.all);
+  t.regex(run.all, /up: SIGTERM: stopping the stack through supervisord/);
+  t.true(noContainer(container), 'the container is gone');
 });
