@@ -95,9 +95,22 @@ async function runtimeImage(ctx: Context, base: Image, noCache: boolean): Promis
   return tag;
 }
 
+/**
+ * `supervisor: circus` needs circusd and circusctl in the image (the base
+ * recipe installs them): a base without them would build, then fail at the
+ * container's start.
+ */
+async function requireCircus(ctx: Context, base: Image): Promise<void> {
+  const found = await ctx.sh({ nothrow: true })`${ctx.pillar.engine} run --rm --network none --entrypoint sh ${base.id} -c ${'command -v circusd && command -v circusctl'}`;
+  if (found.exitCode !== 0) {
+    throw new UserError(`image:build: supervisor: circus, but the base image ${base.ref} (image.base) has no circusd and circusctl on PATH; use the recipe registry-trixie (it installs circus), install circus in that image, or set supervisor: supervisord`);
+  }
+}
+
 /** Builds and tags the image; noCache: every layer above the base again (the base is rebuilt only when its recipe changes). */
 export async function runImageBuild(ctx: Context, { noCache = false } = {}): Promise<Image> {
   const base = await imageFor(ctx, ctx.pillar.image.base, 'image.base');
+  if (ctx.pillar.supervisor === 'circus') await requireCircus(ctx, base);
   const runtime = await runtimeImage(ctx, base, noCache);
   return withContextDir(ctx, 'context', async (dir) => {
     const { binaries } = await assembleContext(ctx, dir, runtime);

@@ -80,3 +80,17 @@ test('image:build again with one binary changed rebuilds only the layer that hol
   t.deepEqual(after.slice(0, -1), before.slice(0, -1), 'every layer below the binary is reused');
   t.not(after.at(-1), before.at(-1), 'the binary\'s layer is new');
 });
+
+test('image:build with supervisor: circus on a base without circusd stops naming supervisor: circus and the fix, and tags nothing', async (t) => {
+  const project = await imageProject(t, { supervisor: 'circus' });
+  // A pinned base with no circus in it (an empty image, made here: nothing is pulled).
+  const base = `${project.name}-base:empty`;
+  execFileSync('sh', ['-c', 'tar -c --files-from /dev/null | docker import - "$1"', 'sh', base], { stdio: 'ignore' });
+  t.teardown(() => void execFileSync('docker', ['image', 'rm', '--force', base], { stdio: 'ignore' }));
+  await project.setPillar({ supervisor: 'circus', image: { name: project.name, dev_tag: 'dev', base: { image: base } } });
+  const { error, all } = await project.run('image:build');
+  t.truthy(error, all);
+  t.is(error!.message, `image:build: supervisor: circus, but the base image ${base} (image.base) has no circusd and circusctl on PATH; use the recipe registry-trixie (it installs circus), install circus in that image, or set supervisor: supervisord`);
+  t.false(tagged(`${project.name}:${await kitVersion()}`));
+  t.false(tagged(`${project.name}:dev`));
+});
