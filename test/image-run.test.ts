@@ -9,26 +9,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { STOP_TIMEOUT_S } from '../tasks/image-run.ts';
+import { containerProcesses, containerUser, docker, healthy, notRunningAs } from './helpers/image-container.ts';
 import { imageProject } from './helpers/image-project.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
 import { freePort } from './helpers/render-project.ts';
 import { tempDir } from './helpers/tmp.ts';
-
-const docker = (args: string[], env: NodeJS.ProcessEnv = {}, input?: string) => {
-  const out = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, ...env }, input, timeout: 300_000 });
-  return { code: out.status, out: `${out.stdout}${out.stderr}`.trim() };
-};
-
-async function healthy(name: string, timeoutMs = 600_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  let state = '';
-  while (Date.now() < until) {
-    state = docker(['inspect', '--format', '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', name]).out;
-    if (state === 'running healthy' || state.startsWith('exited')) return state;
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-  return state;
-}
 
 test('image:run --detach: healthy, push and pull through nginx with the generated password, anonymous refused, docker stop exits 0, a new container on the same data keeps images and passwords', async (t) => {
   t.timeout(40 * 60_000, 'builds the image, then starts the stack twice');
@@ -57,12 +42,20 @@ test('image:run --detach: healthy, push and pull through nginx with the generate
   const state = await healthy(name);
   t.is(state, 'running healthy', docker(['logs', '--tail', '60', name]).out);
   t.is(docker(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.NetworkMode}}', name]).out, 'unless-stopped host');
-  // The services run as the pillar's user (default: registry), not root, where the program allows it.
-  const processes = docker(['exec', name, 'ps', '-eo', 'user:20=,args=']).out.split('\n').map((l) => l.trim().split(/\s+/));
-  const userOf = (match: (args: string[]) => boolean) => processes.filter(([, ...args]) => match(args)).map(([user]) => user);
-  t.deepEqual([...new Set(userOf((a) => a[0] === '/usr/local/bin/registry'))], ['registry'], 'the registry');
-  t.deepEqual([...new Set(userOf((a) => a[0]!.includes('redis-server')))], ['registry'], 'redis');
-  t.deepEqual([...new Set(userOf((a) => a.join(' ').startsWith('nginx: worker')))], ['registry'], 'nginx workers');
+  // The services run as the pillar's user (default: registry), not root, where the program allows it: every
+  // uid and gid of the process (real, effective, saved, fs), read from /proc in the container, by program name.
+  const service = containerUser(name, 'registry');
+  const processes = containerProcesses(name);
+  const named = (comm: string) => processes.filter((p) => p.comm === comm);
+  const nginx = named('nginx');
+  const masters = nginx.filter((p) => p.args.startsWith('nginx: master'));
+  // nginx's master stays root (it binds the ports and reads the TLS key); it is the only root nginx.
+  t.is(masters.length, 1, nginx.map((p) => p.args).join('\n'));
+  t.deepEqual(notRunningAs(masters, { uid: 0, gid: 0 }), [], 'the nginx master');
+  for (const [what, list] of [['the registry', named('registry')], ['redis', named('redis-server')], ['nginx workers', nginx.filter((p) => !masters.includes(p))]] as const) {
+    t.true(list.length > 0, `${what} runs: ${processes.map((p) => p.args).join('\n')}`);
+    t.deepEqual(notRunningAs(list, service), [], `${what} runs as registry (uid ${service.uid}, gid ${service.gid})`);
+  }
 
   const registry = `127.0.0.1:${ports.http}`;
   const anonymous = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${registry}/v2/`], { encoding: 'utf8' });
