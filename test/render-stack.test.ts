@@ -145,6 +145,10 @@ test('token mode: the registry behind nginx challenges with docker_auth\'s realm
   const answer = await fetch(`http://127.0.0.1:${p.ports.http}/v2/`);
   t.is(answer.status, 401);
   t.is(answer.headers.get('www-authenticate'), 'Bearer realm="https://registry.example.com/docker_auth_service/auth",service="registry.example.com"');
+  // Everything no other route claims goes to the registry: its own 404, not nginx's page.
+  const elsewhere = await fetch(`http://127.0.0.1:${p.ports.http}/not/a/route`);
+  t.is(elsewhere.status, 404);
+  t.is(await elsewhere.text(), '404 page not found\n');
   // Over HTTPS too, with the `ca` task's certificate for localhost.
   const https = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', join(p.data, 'ca', 'ca.crt'), `https://localhost:${p.ports.https}/v2/`], { encoding: 'utf8' });
   t.is(https.stdout, '401', https.stderr);
