@@ -97,8 +97,8 @@ test.serial('the registry and redis get their secrets at start, as nobody: the r
     t.is(Number(/^Uid:\s+(\d+)/m.exec(status)![1]), nobody, `${name} runs as nobody`);
   }
   const environ = (await readFile(`/proc/${pids.get('registry')}/environ`, 'utf8')).split('\0');
-  t.true(environ.includes(`REGISTRY_HTTP_SECRET=${httpSecret}`));
-  t.true(environ.includes(`REGISTRY_REDIS_PASSWORD=${redisPassword}`));
+  t.true(environ.includes(`REGISTRY_HTTP_SECRET=${JSON.stringify(httpSecret)}`));
+  t.true(environ.includes(`REGISTRY_REDIS_PASSWORD=${JSON.stringify(redisPassword)}`));
   const ping = (env: NodeJS.ProcessEnv) => spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(project.ports.redis), 'ping'], { encoding: 'utf8', env: { ...process.env, ...env } }).stdout.trim();
   t.regex(ping({}), /NOAUTH/);
   t.is(ping({ REDISCLI_AUTH: redisPassword }), 'PONG');
@@ -258,7 +258,7 @@ test.serial('reconfigure with a new registry.http_secret: only the registry rest
   t.not(after.get('registry'), before.get('registry'));
   for (const name of ['redis', 'nginx', 'cron', 'sshd', 'echo']) t.is(after.get(name), before.get(name), `${name} kept its pid`);
   const environ = (await readFile(`/proc/${after.get('registry')}/environ`, 'utf8')).split('\0');
-  t.true(environ.includes('REGISTRY_HTTP_SECRET=a-new-http-secret-for-reconfigure'));
+  t.true(environ.includes('REGISTRY_HTTP_SECRET="a-new-http-secret-for-reconfigure"'));
   await project.setPillar(reconfigured);
   t.is((await project.gulp(['reconfigure'])).code, 0);
 });
