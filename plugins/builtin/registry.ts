@@ -2,10 +2,16 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { definePlugin, type RenderedFile } from '../api.ts';
 import { header } from '../render/template.ts';
-import type { Stack } from '../stack.ts';
+import type { Pillar } from '../../pillar/schema.ts';
+import { registryEnvValue } from '../render/escape.ts';
+import { registryMajor, type Stack } from '../stack.ts';
 import { binaryPath, etcFile, portOf } from './paths.ts';
 
-export const REGISTRY_ROUTE = '/v2/';
+/** Everything no other route claims (nginx picks the longest prefix). */
+export const REGISTRY_ROUTE = '/';
+
+/** The registry API's base, what the launcher probes through nginx. */
+export const REGISTRY_API = '/v2/';
 
 /**
  * The keys each major version of distribution reads (`*`: any key). The registry
@@ -47,12 +53,12 @@ const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}
 
 /** The registry's config.yml as an object (never a text template). */
 export function registryConfig(stack: Stack): object {
-  const { pillar, secrets, token, registryMajor } = stack;
+  const { pillar, token, registryMajor } = stack;
   const r = pillar.registry;
   const redisAddress = hostPort(pillar.redis.host, pillar.redis.port);
   const redis = registryMajor >= 3
-    ? { addrs: [redisAddress], password: secrets.redisPassword, db: 0, dialtimeout: '1s', readtimeout: '1s', writetimeout: '1s', maxidleconns: 16, poolsize: 64, connmaxidletime: '300s' }
-    : { addr: redisAddress, password: secrets.redisPassword, db: 0, dialtimeout: '1s', readtimeout: '1s', writetimeout: '1s', pool: { maxidle: 16, maxactive: 64, idletimeout: '300s' } };
+    ? { addrs: [redisAddress], db: 0, dialtimeout: '1s', readtimeout: '1s', writetimeout: '1s', maxidleconns: 16, poolsize: 64, connmaxidletime: '300s' }
+    : { addr: redisAddress, db: 0, dialtimeout: '1s', readtimeout: '1s', writetimeout: '1s', pool: { maxidle: 16, maxactive: 64, idletimeout: '300s' } };
   return {
     version: 0.1,
     log: { level: r.log_level, formatter: 'text', fields: { service: 'registry' } },
@@ -64,12 +70,14 @@ export function registryConfig(stack: Stack): object {
     },
     http: {
       addr: hostPort(r.host, r.port),
-      secret: secrets.httpSecret,
       debug: { addr: r.debug_addr },
       headers: { 'X-Content-Type-Options': ['nosniff'] },
     },
     ...(r.redis ? { redis } : {}),
-    // htpasswd mode: nginx authenticates and enforces the acl; the registry listens on loopback only.
+    // htpasswd mode: nginx authenticates and enforces the acl; the registry listens
+    // on loopback only. Not auth.htpasswd as well: distribution 2.x reads that file
+    // only at start, so adding a user would restart the registry mid-push instead
+    // of a graceful nginx reload.
     ...(pillar.auth.mode === 'token' ? { auth: { token: { realm: token.realm, service: token.service, issuer: token.issuer, rootcertbundle: token.certificate } } } : {}),
   };
 }
@@ -78,11 +86,32 @@ function renderRegistry(stack: Stack): RenderedFile[] {
   const config = registryConfig(stack);
   const unknown = unknownRegistryKeys(config, stack.registryMajor);
   if (unknown.length > 0) throw new Error(`registry/config.yml: keys distribution ${stack.registryMajor}.x does not read: ${unknown.join(', ')}`);
-  // Holds http.secret and the redis password.
-  return [{ path: 'registry/config.yml', content: `# ${header('plugins/builtin/registry.ts (an object, serialised)')}\n${stringify(config, { lineWidth: 0 })}`, secret: true }];
+  // http.secret and the redis password are not in config.yml: the registry reads
+  // them from its environment (secret_env), each value parsed as YAML.
+  const files: RenderedFile[] = [
+    { path: 'registry/config.yml', content: `# ${header('plugins/builtin/registry.ts (an object, serialised)')}\n${stringify(config, { lineWidth: 0 })}` },
+    { path: HTTP_SECRET_FILE, content: registryEnvValue(stack.secrets.httpSecret), private: true },
+  ];
+  if (stack.pillar.registry.redis) files.push({ path: REDIS_PASSWORD_FILE, content: registryEnvValue(stack.secrets.redisPassword), private: true });
+  return files;
 }
 
-/** The distribution registry; nginx sends it /v2/. */
+/** The registry's secrets: private files under {data_root}/secrets/processes/. */
+const HTTP_SECRET_FILE = 'registry/http_secret';
+const REDIS_PASSWORD_FILE = 'registry/redis_password';
+
+/**
+ * The variable each secret is read from. The registry's overrides follow its Go
+ * field names: 3.x holds the redis options inline under `Options`, and ignores
+ * REGISTRY_REDIS_PASSWORD with a warning (seen with v3.0.0).
+ */
+function secretEnv(pillar: Pillar): Record<string, string> {
+  const env: Record<string, string> = { REGISTRY_HTTP_SECRET: HTTP_SECRET_FILE };
+  if (pillar.registry.redis) env[registryMajor(pillar) >= 3 ? 'REGISTRY_REDIS_OPTIONS_PASSWORD' : 'REGISTRY_REDIS_PASSWORD'] = REDIS_PASSWORD_FILE;
+  return env;
+}
+
+/** The distribution registry; nginx sends it everything no other route claims. */
 export default definePlugin({
   name: 'registry',
   setup(host) {
@@ -91,6 +120,7 @@ export default definePlugin({
     host.addProcess({
       name: 'registry', command: [binaryPath(pillar, 'registry'), 'serve', etcFile(pillar, 'registry', 'config.yml')],
       user: pillar.user, autorestart: true, priority: 20, ports: [r.port, portOf(r.debug_addr)], directory: join(pillar.data_root),
+      secret_env: secretEnv(pillar),
     });
     host.addRoute({ prefix: REGISTRY_ROUTE, upstream: { host: r.host, port: r.port }, max_body_size: '0' });
     host.addRenderer(renderRegistry);
