@@ -2,10 +2,11 @@
 // stack, the service user and privileged-port checks, the data directories,
 // waiting for health, the summary, and a stop that leaves nothing behind.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises';
+import { chmod, chown, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../lib/context.ts';
+import { ensureDir } from '../lib/dirs.ts';
 import { UserError } from '../lib/errors.ts';
 import { alive, livePid, type ProcessStatus, type Supervisor } from '../lib/supervisor.ts';
 import { circus } from '../lib/supervisor-circus.ts';
@@ -99,9 +100,7 @@ export async function prepareDataRoot(stack: Stack, ids: ServiceIds | undefined)
     [stack.paths.ssh, 0o750, 'root'],
   ];
   for (const [dir, mode, owner] of dirs) {
-    await mkdir(dir, { recursive: true, mode });
-    if (ids) await chown(dir, owner === 'service' ? ids.uid : 0, owner === 'root' ? 0 : ids.gid);
-    await chmod(dir, mode);
+    await ensureDir(dir, mode, ids && { uid: owner === 'service' ? ids.uid : 0, gid: owner === 'root' ? 0 : ids.gid });
   }
   const tokenKey = join(stack.paths.ca, 'token.key');
   if (ids && existsSync(tokenKey)) {

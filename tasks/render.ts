@@ -2,9 +2,10 @@
 // staged beside {data_root}/etc/, validated by the programs that read them, then
 // swapped in atomically. A render that changes nothing rewrites nothing and says
 // so; --dry-run prints what would change (secret files named, never shown).
-import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Context } from '../lib/context.ts';
+import { ensureDir } from '../lib/dirs.ts';
 import { UserError } from '../lib/errors.ts';
 import { lockTimeoutMs, withLock } from '../lib/lock.ts';
 import type { Stack } from '../plugins/stack.ts';
@@ -42,9 +43,7 @@ async function printDiff(ctx: Context, list: readonly Change[], installed: Insta
  */
 async function runtimeDirs(stack: Stack, gid: number): Promise<void> {
   for (const dir of [stack.paths.data, stack.paths.log, stack.paths.run, join(stack.paths.run, 'nginx'), join(stack.paths.data, 'redis')]) {
-    await mkdir(dir, { recursive: true, mode: 0o750 });
-    await chown(dir, 0, gid);
-    await chmod(dir, 0o750);
+    await ensureDir(dir, 0o750, { uid: 0, gid });
   }
 }
 
