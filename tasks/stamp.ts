@@ -3,7 +3,8 @@
 // (the pillar's binaries, package, publish and engine settings, corpus.lock.json,
 // the builders' recipe tags or pinned images, the kit's version), and the
 // identity of every output (each entry of package.dir, dist/bin and the folder
-// the publish target shows, and the target's link): device, inode, mode, link
+// the publish target shows, and the target's link) and of the cache entries the
+// release came from (a damaged one is found by the full run): device, inode, mode, link
 // count, size, and mtime and ctime in nanoseconds. Writing, touching, replacing
 // or renaming over a file changes its ctime, which no one can set back, so a file
 // swapped for other bytes of the same size with its mtime restored still shows.
@@ -16,10 +17,12 @@ import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { recipeTag } from '../container/recipes.ts';
+import { archiveCacheEntry } from '../lib/archive-cache.ts';
 import { writeFileAtomic } from '../lib/atomic.ts';
-import { selectBinaries, type SelectedBinary } from '../lib/binaries.ts';
+import { binaryLog, selectBinaries, type SelectedBinary } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { readLock } from '../lib/lockfile.ts';
+import { readManifest } from '../lib/manifest.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { resolveTag, SHA } from '../lib/remote-tag.ts';
 import { packageFile } from '../pillar/package-root.ts';
@@ -31,7 +34,9 @@ const STAMP_FORMAT = 1;
 interface Stamp {
   format: number;
   inputs: string;
-  /** Identity by path. */
+  /** The cache entries the release came from (compile outputs, archives): a damaged one is found by the full run. */
+  cached: string[];
+  /** Identity by path: the outputs and the cache entries. */
   outputs: Record<string, string>;
 }
 
@@ -80,8 +85,8 @@ async function identity(path: string): Promise<[string, bigint]> {
  */
 const TICK_NS = 50_000_000n;
 
-/** The identity of every output of the release, and the newest ctime among them. */
-async function outputs(ctx: Context, release: readonly SelectedBinary[]): Promise<{ ids: Record<string, string>; newest: bigint }> {
+/** The identity of every output of the release and of the `cached` entries, and the newest ctime among them. */
+async function outputs(ctx: Context, release: readonly SelectedBinary[], cached: readonly string[]): Promise<{ ids: Record<string, string>; newest: bigint }> {
   const target = localPublishDir(ctx);
   const shown = await realpath(target).catch(() => undefined);
   const listed = async (dir: string) => [dir, ...(await readdir(dir).catch(() => [])).map((name) => join(dir, name))];
@@ -91,6 +96,7 @@ async function outputs(ctx: Context, release: readonly SelectedBinary[]): Promis
     ...release.map((b) => join(ctx.paths.bin, b.name)),
     target,
     ...(shown ? await listed(shown) : []),
+    ...cached,
   ];
   const entries = await Promise.all([...new Set(paths)].map(async (path) => [path, ...(await identity(path))] as const));
   return { ids: Object.fromEntries(entries.map(([path, id]) => [path, id])), newest: entries.reduce((max, [, , ctime]) => (ctime > max ? ctime : max), 0n) };
@@ -124,13 +130,15 @@ export async function releaseUpToDate(ctx: Context): Promise<boolean> {
     return false;
   }
   const { release } = selectBinaries(ctx);
-  const [inputs, now] = await Promise.all([inputsDigest(ctx, release), outputs(ctx, release)]);
+  const [inputs, now] = await Promise.all([inputsDigest(ctx, release), outputs(ctx, release, stamp.cached)]);
   const changed = inputs !== stamp.inputs ? 'the pillar, the lock, a builder or the kit' : changedOutput(stamp.outputs, now.ids);
   const moved = changed ? [] : await movedTags(ctx, release).catch(() => ['corpus.lock.json']);
   if (changed || moved.length > 0) {
     log.debug(`every step runs (changed since the last release: ${changed ?? `the tag of ${moved.join(', ')}`})`);
     return false;
   }
+  const manifest = await readManifest(ctx.paths.release);
+  for (const [name, entry] of Object.entries(manifest?.binaries ?? {})) binaryLog(ctx, name).info(`cached ${entry.file} (${entry.ref}, ${entry.commit.slice(0, 12)}), not rebuilt`);
   log.info(`up to date: the inputs, ${ctx.paths.release} and ${localPublishDir(ctx)} are as the last release left them (--force runs every step)`);
   return true;
 }
@@ -142,13 +150,18 @@ export const stampPipe: Pipe = {
   async run(ctx) {
     const { release } = selectBinaries(ctx);
     const inputs = await inputsDigest(ctx, release);
-    let now = await outputs(ctx, release);
+    const settings = { level: ctx.pillar.package.xz_level, extreme: ctx.pillar.package.xz_extreme };
+    const cached = ctx.artifacts.ofKind('binary').flatMap((b) => {
+      const archive = archiveCacheEntry(ctx.paths.cache, b.sha256, settings);
+      return [b.stored, join(dirname(b.stored), 'meta.json'), archive, `${archive}.json`];
+    });
+    let now = await outputs(ctx, release, cached);
     const wait = now.newest + TICK_NS - BigInt(Date.now()) * 1_000_000n;
     if (wait > 0n) {
       await setTimeout(Number(wait / 1_000_000n) + 1);
-      now = await outputs(ctx, release);
+      now = await outputs(ctx, release, cached);
     }
-    const stamp: Stamp = { format: STAMP_FORMAT, inputs, outputs: now.ids };
+    const stamp: Stamp = { format: STAMP_FORMAT, inputs, cached, outputs: now.ids };
     await writeFileAtomic(stampFile(ctx), `${JSON.stringify(stamp, null, 2)}\n`);
   },
 };
