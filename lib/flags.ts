@@ -41,7 +41,7 @@ export interface Flags {
   force: boolean;
   /** up: return once healthy, leaving the supervisor running; image:run: docker run --detach. */
   detach: boolean;
-  /** status: machine-readable output. */
+  /** status, doctor: machine-readable output. */
   json: boolean;
   /** image:dev: an interactive shell instead of the launcher. */
   shell: boolean;
