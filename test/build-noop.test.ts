@@ -4,7 +4,8 @@
 // output, a changed publish folder, a new pin, a moved tag, --force) runs it.
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildProject, snapshot, type BuildProject, type Run } from './helpers/build-project.ts';
@@ -70,7 +71,8 @@ test('a release file touched (same bytes, new mtime) runs every step', async (t)
 
 /** Writes `bytes` into `file` in place (same inode), then sets its times back to the nanosecond; returns its stat before and after. */
 async function rewriteKeepingTimes(file: string, bytes: (size: number) => Buffer | string) {
-  const reference = `${file}.times`;
+  // Outside the file's folder: an entry added there would change the folder, and so show the change anyway.
+  const reference = join(tmpdir(), `corpus-kit-times-${randomBytes(6).toString('hex')}`);
   execFileSync('cp', ['--preserve=timestamps', file, reference]);
   const before = await stat(file, { bigint: true });
   await writeFile(file, bytes(Number(before.size)));
