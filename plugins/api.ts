@@ -12,6 +12,9 @@ import type { Stack } from './stack.ts';
 /** One argument of a supervised command: no spaces, quotes or config syntax. */
 export const CommandArg = Type.String({ pattern: '^[A-Za-z0-9._/:=@,+-]+$', title: 'command argument (no spaces, quotes or ; { } $ %)' });
 
+/** A path relative to the folder it is installed in ({data_root}/etc, or {data_root}/secrets/processes for a private file). */
+const RelativeFilePath = Type.String({ pattern: '^(?!.*(?:^|/)\\.\\.(?:/|$))[A-Za-z0-9._-][A-Za-z0-9._/-]*$', title: 'path relative to {data_root}/etc (secrets/processes for a private file; no ..)' });
+
 export const ProcessSpecSchema = strictObject({
   name: ProcessName,
   command: Type.Array(CommandArg, { minItems: 1 }),
@@ -19,6 +22,15 @@ export const ProcessSpecSchema = strictObject({
   user: Type.Optional(UnixName),
   autorestart: Type.Optional(Type.Boolean()),
   environment: Type.Optional(typedRecord(EnvName, SafeText)),
+  /**
+   * Variables whose values are secrets: NAME -> a private file a renderer returns
+   * (path under {data_root}/secrets/processes/). The supervisor starts the process
+   * through a root wrapper that reads them and drops to `user`, so the value is in
+   * the process's environment only, never in a rendered file or an argv.
+   */
+  secret_env: Type.Optional(typedRecord(EnvName, RelativeFilePath)),
+  /** A private file fed to the process's stdin the same way (redis reads its requirepass from `-`). */
+  secret_stdin: Type.Optional(RelativeFilePath),
   priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 999 })),
   startsecs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600 })),
   stopsignal: Type.Optional(Type.Union(['TERM', 'INT', 'QUIT', 'HUP', 'KILL', 'USR1', 'USR2'].map((s) => Type.Literal(s)))),
@@ -37,13 +49,15 @@ export const RouteSpecSchema = strictObject({
   max_body_size: Type.Optional(Type.String({ pattern: '^[0-9]+[kKmMgG]?$' })),
 });
 
-/** A file written under {data_root}/etc/ when the configuration is rendered. */
+/** A file written under {data_root}/etc/ (or, private, under {data_root}/secrets/processes/) when the configuration is rendered. */
 export const FileSpecSchema = strictObject({
-  path: Type.String({ pattern: '^(?!.*(?:^|/)\\.\\.(?:/|$))[A-Za-z0-9._-][A-Za-z0-9._/-]*$', title: 'path relative to {data_root}/etc (no ..)' }),
+  path: RelativeFilePath,
   content: Type.String(),
   mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777 })),
   /** Holds a password, a key or a hash: mode 0640 at most, and --dry-run never shows it. */
   secret: Type.Optional(Type.Boolean()),
+  /** A secret only processes read (through secret_env/secret_stdin): installed under {data_root}/secrets/processes/, root's, 0600, never under etc/. */
+  private: Type.Optional(Type.Boolean()),
 });
 
 export type ProcessSpec = Static<typeof ProcessSpecSchema>;

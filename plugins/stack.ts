@@ -14,6 +14,8 @@ export interface StackPaths {
   log: string;
   run: string;
   ca: string;
+  /** Private files the supervisor's wrapper reads for processes (secret_env, secret_stdin): root's only. */
+  processSecrets: string;
   ssh: string;
   images: string;
 }
@@ -60,17 +62,28 @@ export function stackPaths(pillar: Pillar): StackPaths {
     log: join(data, 'log'),
     run: join(data, 'run'),
     ca: join(data, 'ca'),
+    processSecrets: join(data, 'secrets', 'processes'),
     ssh: join(data, 'ssh'),
     images: pillar.registry.images,
   };
 }
 
-/** Where nginx's TLS files come from: `{file: PATH}`, PEM text (written under etc/nginx/tls/), or the `ca` task's. */
+/**
+ * Where nginx's TLS files come from: `{file: PATH}`, PEM text (the certificate
+ * written under etc/nginx/tls/, the key as a private file: nginx's master reads
+ * it as root), or the `ca` task's.
+ */
 function tlsFiles(pillar: Pillar, paths: StackPaths): Stack['tls'] {
   const pick = (value: Pillar['tls']['cert'], inline: string, fromCa: string) =>
-    value === null ? join(paths.ca, fromCa) : typeof value === 'string' ? join(paths.etc, 'nginx', 'tls', inline) : value.file;
-  return { certificate: pick(pillar.tls.cert, 'server.crt', 'server.crt'), key: pick(pillar.tls.key, 'server.key', 'server.key') };
+    value === null ? join(paths.ca, fromCa) : typeof value === 'string' ? inline : value.file;
+  return {
+    certificate: pick(pillar.tls.cert, join(paths.etc, 'nginx', 'tls', 'server.crt'), 'server.crt'),
+    key: pick(pillar.tls.key, join(paths.processSecrets, INLINE_TLS_KEY), 'server.key'),
+  };
 }
+
+/** The private file of a TLS key given as PEM text in the pillar. */
+export const INLINE_TLS_KEY = 'nginx/server.key';
 
 function registryMajor(pillar: Pillar): number {
   const ref = pillar.binaries.registry?.source.ref ?? '';

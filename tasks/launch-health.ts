@@ -5,7 +5,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { REGISTRY_ROUTE } from '../plugins/builtin/registry.ts';
+import { REGISTRY_API, REGISTRY_ROUTE } from '../plugins/builtin/registry.ts';
 import { programViews } from '../plugins/render/programs.ts';
 import type { Stack } from '../plugins/stack.ts';
 import type { ProcessStatus } from '../lib/supervisor.ts';
@@ -89,8 +89,8 @@ export async function serviceChecks(stack: Stack): Promise<Check[]> {
   };
   if (stack.processes.some((p) => p.value.name === 'nginx')) {
     // force_ssl answers plain HTTP with a redirect: probe the TLS listener then.
-    const url = pillar.force_ssl ? `https://127.0.0.1:${pillar.ports.https}${REGISTRY_ROUTE}` : `http://127.0.0.1:${pillar.ports.http}${REGISTRY_ROUTE}`;
-    checks.push(http('nginx GET /v2/', url, (s) => s === 200 || s === 401, 'nginx', '200 or 401', pillar.force_ssl));
+    const url = pillar.force_ssl ? `https://127.0.0.1:${pillar.ports.https}${REGISTRY_API}` : `http://127.0.0.1:${pillar.ports.http}${REGISTRY_API}`;
+    checks.push(http(`nginx GET ${REGISTRY_API}`, url, (s) => s === 200 || s === 401, 'nginx', '200 or 401', pillar.force_ssl));
   }
   if (stack.processes.some((p) => p.value.name === 'registry')) {
     checks.push(http('registry /debug/health', `http://${pillar.registry.debug_addr}/debug/health`, (s) => s === 200, 'registry', '200'));

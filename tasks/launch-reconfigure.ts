@@ -2,28 +2,30 @@
 // before anything is installed, so the stack keeps serving), then apply only
 // what changed: the supervisor rereads its configuration (changed programs
 // restarted, the others keep their pid), nginx reloads gracefully, and a
-// process whose own configuration file changed is restarted.
+// process whose own configuration file or private file (a secret it is given
+// at start) changed is restarted.
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Context } from '../lib/context.ts';
 import type { Supervisor } from '../lib/supervisor.ts';
-import type { Stack } from '../plugins/stack.ts';
+import type { ProcessSpec } from '../plugins/api.ts';
+import { stackPaths, type Stack } from '../plugins/stack.ts';
 import { runRender } from './render.ts';
 import { gatherStack } from './render/gather.ts';
 
-/** Every file under the installed etc, by path relative to it, with its content hash. */
-export async function snapshotEtc(etc: string): Promise<Map<string, string>> {
+/** Every file under the installed trees (etc, then the private files), by installed path, with its content hash. */
+async function snapshot(trees: readonly string[]): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const walk = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else files.set(relative(etc, path), createHash('sha256').update(await readFile(path)).digest('hex'));
+      else files.set(path, createHash('sha256').update(await readFile(path)).digest('hex'));
     }
   };
-  await walk(etc);
+  for (const tree of trees) await walk(tree);
   return files;
 }
 
@@ -33,10 +35,18 @@ function changedFiles(before: ReadonlyMap<string, string>, after: ReadonlyMap<st
 
 const SUPERVISOR_FILES = ['supervisor/supervisord.conf', 'circus/circus.ini'];
 
-/** Applies changed files to the running stack; returns what was done, one entry per action. */
-async function applyChanges(ctx: Context, stack: Stack, supervisor: Supervisor, changed: readonly string[]): Promise<string[]> {
+/** The installed files a process reads at start: those its command names, and its private files. */
+function filesOf(stack: Stack, process: ProcessSpec): string[] {
+  const secrets = [...Object.values(process.secret_env ?? {}), ...(process.secret_stdin ? [process.secret_stdin] : [])];
+  return [...process.command, ...secrets.map((path) => join(stack.paths.processSecrets, path))];
+}
+
+/** Applies changed files (installed paths) to the running stack; returns what was done, one entry per action. */
+async function applyChanges(ctx: Context, stack: Stack, supervisor: Supervisor, changedPaths: readonly string[]): Promise<string[]> {
   const actions: string[] = [];
   const restarted = new Set<string>();
+  // Paths relative to their tree: etc's and the private files' components share names (nginx/...).
+  const changed = changedPaths.map((path) => relative(path.startsWith(`${stack.paths.etc}/`) ? stack.paths.etc : stack.paths.processSecrets, path));
   if (changed.some((path) => SUPERVISOR_FILES.includes(path))) {
     const update = await supervisor.update();
     for (const name of [...update.added, ...update.changed]) restarted.add(name);
@@ -44,7 +54,6 @@ async function applyChanges(ctx: Context, stack: Stack, supervisor: Supervisor, 
       actions.push(`${supervisor.kind} update: ${[...update.added.map((n) => `${n} added`), ...update.changed.map((n) => `${n} restarted`), ...update.removed.map((n) => `${n} removed`)].join(', ')}`);
     }
   }
-  const changedPaths = new Set(changed.map((path) => join(stack.paths.etc, path)));
   const nginx = stack.processes.find((p) => p.value.name === 'nginx');
   if (nginx && !restarted.has('nginx') && changed.some((path) => path.startsWith('nginx/'))) {
     // Graceful: new workers take the new configuration, old ones finish their requests.
@@ -53,7 +62,7 @@ async function applyChanges(ctx: Context, stack: Stack, supervisor: Supervisor, 
   }
   for (const { value: process } of stack.processes) {
     if (process.name === 'nginx' || restarted.has(process.name)) continue;
-    if (!process.command.some((arg) => changedPaths.has(arg))) continue;
+    if (!filesOf(stack, process).some((file) => changedPaths.includes(file))) continue;
     await supervisor.restart(process.name);
     actions.push(`${process.name} restarted (its configuration changed)`);
   }
@@ -62,10 +71,10 @@ async function applyChanges(ctx: Context, stack: Stack, supervisor: Supervisor, 
 
 /** Render, then apply what changed to the running stack. */
 export async function reconfigure(ctx: Context, supervisor: Supervisor): Promise<void> {
-  const etc = join(ctx.pillar.data_root, 'etc');
-  const before = await snapshotEtc(etc);
+  const { etc, processSecrets } = stackPaths(ctx.pillar);
+  const before = await snapshot([etc, processSecrets]);
   await runRender(ctx);
-  const changed = changedFiles(before, await snapshotEtc(etc));
+  const changed = changedFiles(before, await snapshot([etc, processSecrets]));
   if (changed.length === 0) {
     ctx.log.info('reconfigure: the configuration did not change; nothing to do');
     return;

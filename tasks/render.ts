@@ -3,14 +3,14 @@
 // swapped in atomically. A render that changes nothing rewrites nothing and says
 // so; --dry-run prints what would change (secret files named, never shown).
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { lockTimeoutMs, withLock } from '../lib/lock.ts';
 import type { Stack } from '../plugins/stack.ts';
 import { gatherStack } from './render/gather.ts';
-import { checkPorts, checkToken, renderFiles } from './render/files.ts';
-import { changes, current, stage, sweep, swap, treeHash, type Change, type Installed } from './render/install.ts';
+import { checkPorts, checkProcessSecrets, checkToken, renderFiles, type StackFile } from './render/files.ts';
+import { changes, current, etcTree, privateTree, stage, sweep, swap, treeHash, type Change, type Installed, type Tree } from './render/install.ts';
 import { validateStaged } from './render/validate.ts';
 import { defineTask } from './task.ts';
 
@@ -48,37 +48,72 @@ async function runtimeDirs(stack: Stack, gid: number): Promise<void> {
   }
 }
 
+/** One tree's part of a render: what is installed, what would change, the staging directory. */
+interface TreeRender {
+  tree: Tree;
+  files: StackFile[];
+  installed: Installed;
+  list: Change[];
+  /** The path a change is named by ("secrets/processes/registry/http_secret"). */
+  label: (path: string) => string;
+}
+
+async function planTree(tree: Tree, files: StackFile[], label: (path: string) => string): Promise<TreeRender> {
+  await sweep(tree, (await current(tree)).dir);
+  const installed = await current(tree);
+  return { tree, files, installed, list: await changes(installed, files), label };
+}
+
+/** Stages the tree's new generation, or nothing when none of its files changed. */
+async function stageTree(t: TreeRender): Promise<string | undefined> {
+  if (t.list.length === 0) return undefined;
+  const changed = new Set(t.list.map((c) => c.path));
+  return stage(t.tree, t.files, t.installed, new Set(t.files.map((f) => f.path).filter((path) => !changed.has(path))));
+}
+
+/** Installs a staged generation and sweeps the ones before it. */
+async function install(t: TreeRender, staged: string): Promise<string> {
+  const generation = await swap(t.tree, staged, treeHash(t.files), t.installed);
+  await sweep(t.tree, generation);
+  return generation;
+}
+
 export async function runRender(ctx: Context): Promise<void> {
   const stack = await gatherStack(ctx);
   checkPorts(stack);
   checkToken(stack);
   const files = renderFiles(stack, ctx.plugins);
+  checkProcessSecrets(stack, files);
   const gid = await groupId(ctx.pillar.group);
-  const { data, etc } = stack.paths;
+  const { data, etc, processSecrets } = stack.paths;
   await runtimeDirs(stack, gid);
+  await mkdir(dirname(processSecrets), { recursive: true, mode: 0o700 });
   await withLock(join(data, '.etc.lock'), async () => {
-    await sweep(data, (await current(data)).dir);
-    const installed = await current(data);
-    const list = await changes(installed, files);
-    if (list.length === 0) {
-      ctx.log.info(`render: no change (${files.length} files in ${etc})`);
+    const privateLabel = (path: string) => join(relative(data, processSecrets), path);
+    const config = await planTree(etcTree(data, gid), files.filter((f) => !f.private), (path) => path);
+    const secret = await planTree(privateTree(processSecrets), files.filter((f) => f.private), privateLabel);
+    const changed = [config, secret].flatMap((t) => t.list.map((c) => ({ ...c, path: t.label(c.path) })));
+    if (changed.length === 0) {
+      ctx.log.info(`render: no change (${files.length} files in ${etc} and ${processSecrets})`);
       return;
     }
-    const changed = new Set(list.map((c) => c.path));
-    const unchanged = new Set(files.map((f) => f.path).filter((path) => !changed.has(path)));
-    const staged = await stage(data, files, installed, unchanged, gid);
+    const staged = await stageTree(config);
+    const stagedPrivate = await stageTree(secret);
     try {
-      await validateStaged(ctx, { dir: staged, etc, files }, stack);
+      // A tree that did not change is validated as installed.
+      await validateStaged(ctx, { dir: staged ?? etc, etc, files: config.files, privateDir: stagedPrivate ?? processSecrets, processSecrets }, stack);
       if (ctx.flags.dryRun) {
-        await printDiff(ctx, list, installed, staged);
-        ctx.log.info(`render: --dry-run: ${list.length} file${list.length === 1 ? '' : 's'} would change; nothing installed`);
+        if (staged) await printDiff(ctx, config.list, config.installed, staged);
+        if (stagedPrivate) await printDiff(ctx, secret.list.map((c) => ({ ...c, path: privateLabel(c.path), secret: true })), secret.installed, stagedPrivate);
+        ctx.log.info(`render: --dry-run: ${changed.length} file${changed.length === 1 ? '' : 's'} would change; nothing installed`);
         return;
       }
-      const generation = await swap(data, staged, treeHash(files), installed);
-      await sweep(data, generation);
-      ctx.log.info(`render: installed ${etc} -> ${generation}: ${list.map((c) => `${c.path} (${c.kind})`).join(', ')}`);
+      // The private files first: the configuration that names them comes second.
+      if (stagedPrivate) await install(secret, stagedPrivate);
+      const generation = staged ? await install(config, staged) : config.installed.dir;
+      ctx.log.info(`render: installed ${etc} -> ${generation}: ${changed.map((c) => `${c.path} (${c.kind})`).join(', ')}`);
     } finally {
-      await rm(staged, { recursive: true, force: true });
+      for (const dir of [staged, stagedPrivate]) if (dir) await rm(dir, { recursive: true, force: true });
     }
   }, { what: 'render', timeoutMs: lockTimeoutMs(ctx.env, 120), onWait: (holder) => ctx.log.info(holder) });
 }

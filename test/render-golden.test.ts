@@ -52,7 +52,12 @@ async function rendered(mode: string) {
   });
   // The cron process is the node running render with the kit's scheduler: where both are installed differs by
   // machine (the webapp's node is its own, so never this one).
-  return renderFiles(stack, plugins).map((file) => ({ ...file, content: file.content.replaceAll(process.execPath, '{node}').replaceAll(PACKAGE_ROOT, '{package}') }));
+  // Private files (installed under secrets/processes/) are kept apart under private/.
+  return renderFiles(stack, plugins).map((file) => ({
+    ...file,
+    path: file.private ? join('private', file.path) : file.path,
+    content: file.content.replaceAll(process.execPath, '{node}').replaceAll(PACKAGE_ROOT, '{package}'),
+  })).sort((a, b) => a.path.localeCompare(b.path));
 }
 
 async function listGolden(dir: string): Promise<string[]> {

@@ -37,6 +37,13 @@ test('a second render reports no change and keeps every mtime; --dry-run shows t
   for (const secret of [...(await secretsOf(p)), 'a-brand-new-admin-password']) t.false(dry.all.includes(secret), 'a secret was printed');
   t.deepEqual(await treeHashes(p.etc), before);
 
+  // A secret that changes only a private file: named, never shown, and installed without touching etc/.
+  await p.setPillar({ ports: { http: p.ports.http + 1 }, users: { admin: { password: 'a-brand-new-admin-password' } }, registry: { http_secret: 'a-brand-new-http-secret' } });
+  const privateDry = await p.run(['render'], ['--dry-run', '--verbose']);
+  t.regex(privateDry.out, /\+\+\+ b\/secrets\/processes\/registry\/http_secret\n\(secret file changed: content not shown\)/);
+  t.false(privateDry.all.includes('a-brand-new-http-secret'), 'a secret was printed');
+  await p.setPillar({ ports: { http: p.ports.http + 1 }, users: { admin: { password: 'a-brand-new-admin-password' } } });
+
   // The real render: only the changed files get new mtimes.
   const real = await p.run(['render']);
   t.regex(real.err, /nginx\/nginx\.conf \(changed\)/);
@@ -80,24 +87,30 @@ function killedRender(p: RenderProject, ms = Infinity): Promise<number> {
 test('kill -9 at random moments of render, repeated, always leaves a whole old or whole new configuration', async (t) => {
   requireCommands('nginx', 'openssl', '/usr/sbin/sshd');
   const p = await renderProject(t);
+  // The new configuration differs in several files (nginx.conf, redis.conf, config.yml), and so does a private file (http_secret).
+  const variant = (n: number) => ({ ports: { http: p.ports.http + n }, redis: { port: p.ports.redis + n }, registry: { http_secret: `http-secret-of-variant-${n}` } });
+  await p.setPillar(variant(0));
   t.is((await p.run(['ca', 'render'])).error, undefined);
-  const old = await treeHashes(p.etc);
-  // The new configuration differs in several files (nginx.conf, redis.conf, config.yml).
-  const variant = (n: number) => ({ ports: { http: p.ports.http + n }, redis: { port: p.ports.redis + n } });
+  // Both trees render installs: the configuration and the processes' private files.
+  const trees = [p.etc, join(p.data, 'secrets', 'processes')];
+  const hashes = () => Promise.all(trees.map((dir) => treeHashes(dir)));
+  const old = await hashes();
   await p.setPillar(variant(1));
   // How long a whole CLI render takes here: the kills spread over its last 40%,
   // where it stages, validates and swaps.
   const whole = await killedRender(p);
-  const fresh = await treeHashes(p.etc);
-  t.notDeepEqual(old, fresh);
+  const fresh = await hashes();
+  for (const i of [0, 1]) t.notDeepEqual(old[i], fresh[i], trees[i]);
   const seen = new Set<string>();
   for (let round = 0; round < 10; round++) {
     await p.setPillar(variant(round % 2));
     await killedRender(p, whole * (0.6 + 0.4 * Math.random()));
-    const tree = await treeHashes(p.etc);
-    const which = JSON.stringify(tree) === JSON.stringify(old) ? 'old' : JSON.stringify(tree) === JSON.stringify(fresh) ? 'new' : 'mixed';
-    t.not(which, 'mixed', `round ${round}: ${JSON.stringify(tree)}`);
-    seen.add(which);
+    const now = await hashes();
+    for (const i of [0, 1]) {
+      const which = JSON.stringify(now[i]) === JSON.stringify(old[i]) ? 'old' : JSON.stringify(now[i]) === JSON.stringify(fresh[i]) ? 'new' : 'mixed';
+      t.not(which, 'mixed', `round ${round}, ${trees[i]}: ${JSON.stringify(now[i])}`);
+      seen.add(`${i === 0 ? 'etc' : 'private'} ${which}`);
+    }
   }
   // A later render recovers: it completes and sweeps what the killed ones left.
   t.is((await p.run(['render'])).error, undefined);

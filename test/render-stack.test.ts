@@ -4,7 +4,7 @@
 // mode (401, then 200 for the right user, the acl enforced by nginx) and token
 // mode (the Bearer challenge naming docker_auth's realm).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmod, readFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import test from 'ava';
 import { parse } from 'yaml';
@@ -22,17 +22,47 @@ async function rendered(t: Parameters<typeof renderProject>[0], extra: object): 
   await chmod(p.dir, 0o755);
   const { error, all } = await p.run(['ca', 'render']);
   t.is(error, undefined, all);
+  await asUpLeavesThem(p);
   return p;
 }
 
-function installedChecks(t: Parameters<typeof renderProject>[0], p: RenderProject): void {
+/** The folders as `up` prepares them before it starts anything (prepareDataRoot): the services run as nobody. */
+async function asUpLeavesThem(p: RenderProject): Promise<void> {
+  const [nobody, nogroup] = [Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }))];
+  for (const [dir, uid] of [[join(p.data, 'ca'), 0], [join(p.data, 'images'), nobody], [join(p.data, 'redis'), nobody]] as const) {
+    await mkdir(dir, { recursive: true });
+    await chown(dir, uid, nogroup);
+    await chmod(dir, 0o750);
+  }
+}
+
+/** Each program's argv as supervisord reads it from the installed supervisord.conf. */
+type Programs = Record<string, { argv: string[] }>;
+
+function installedChecks(t: Parameters<typeof renderProject>[0], p: RenderProject): Programs {
   const nginx = spawnSync('nginx', ['-t', '-c', join(p.etc, 'nginx', 'nginx.conf'), '-e', join(p.data, 'log', 'nginx-error.log')], { encoding: 'utf8' });
   t.is(nginx.status, 0, nginx.stderr);
   const supervisor = spawnSync(SYSTEM_PYTHON, ['-c', SUPERVISOR_LOADER, join(p.etc, 'supervisor', 'supervisord.conf')], { encoding: 'utf8' });
   t.is(supervisor.status, 0, supervisor.stderr);
-  t.deepEqual(JSON.parse(supervisor.stdout).registry.argv, [REGISTRY, 'serve', join(p.etc, 'registry', 'config.yml')]);
+  const programs = JSON.parse(supervisor.stdout) as Programs;
+  // Started through the wrapper that gives it its secrets, as nobody; the secret itself is on no command line.
+  t.deepEqual(programs.registry!.argv.slice(-3), [REGISTRY, 'serve', join(p.etc, 'registry', 'config.yml')]);
+  t.deepEqual(programs.registry!.argv.slice(0, 4), ['/bin/sh', join(p.etc, 'supervisor', 'with-secrets.sh'), join(p.data, 'secrets', 'processes'), 'nobody']);
   const sshd = spawnSync('/usr/sbin/sshd', ['-t', '-f', join(p.etc, 'ssh', 'sshd_config')], { encoding: 'utf8' });
   t.is(sshd.status, 0, sshd.stderr);
+  return programs;
+}
+
+/** Starts a program as the supervisor would (argv from supervisord.conf); as root, the wrapper drops it to nobody. */
+function startProgram(t: Parameters<typeof renderProject>[0], programs: Programs, name: string) {
+  const [command, ...args] = programs[name]!.argv;
+  return start(t, command!, args);
+}
+
+/** The real user and the environment of a running process (read as root from /proc). */
+async function processInfo(pid: number): Promise<{ uid: number; environ: string[] }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)![1]), environ: (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0') };
 }
 
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
@@ -40,10 +70,11 @@ const basic = (user: string, password: string) => ({ authorization: `Basic ${Buf
 test('htpasswd mode: nginx -t, supervisord, sshd -t accept the files; redis wants its password; the registry answers 401, then 200 for the right user, with the acl enforced', async (t) => {
   // First match wins: readonly's pull-only entry comes before the entry that lets anyone push to library/*.
   const p = await rendered(t, { auth: { mode: 'htpasswd' }, acl: [{ match: { account: 'admin' }, actions: ['*'] }, { match: { account: 'readonly', name: 'library/*' }, actions: ['pull'] }, { match: { name: 'library/*' }, actions: ['*'] }] });
-  installedChecks(t, p);
+  const programs = installedChecks(t, p);
 
   const redisPassword = (await readFile(join(p.data, 'secrets', 'redis.password'), 'utf8')).trim();
-  const redis = start(t, 'redis-server', [join(p.etc, 'redis', 'redis.conf')]);
+  const httpSecret = (await readFile(join(p.data, 'secrets', 'registry.http_secret'), 'utf8')).trim();
+  const redis = startProgram(t, programs, 'redis');
   const ping = async (env: NodeJS.ProcessEnv = {}) => {
     for (let i = 0; i < 50; i++) {
       const out = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(p.ports.redis), 'ping'], { encoding: 'utf8', env: { ...process.env, ...env } });
@@ -55,11 +86,19 @@ test('htpasswd mode: nginx -t, supervisord, sshd -t accept the files; redis want
   t.regex(await ping(), /NOAUTH/);
   t.is(await ping({ REDISCLI_AUTH: redisPassword }), 'PONG');
 
-  const registry = start(t, REGISTRY, ['serve', join(p.etc, 'registry', 'config.yml')]);
+  const registry = startProgram(t, programs, 'registry');
   const nginx = start(t, 'nginx', ['-c', join(p.etc, 'nginx', 'nginx.conf'), '-e', join(p.data, 'log', 'nginx-error.log')]);
   const base = `http://127.0.0.1:${p.ports.http}`;
   await waitFor(`http://127.0.0.1:${p.ports.registry}/v2/`, registry.output);
   await waitFor(`${base}/v2/`, nginx.output);
+  // The wrapper exec'd the programs as nobody, the registry with its secrets in its environment only.
+  const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+  const registryProcess = await processInfo(registry.pid!);
+  t.is(registryProcess.uid, nobody);
+  t.true(registryProcess.environ.includes(`REGISTRY_HTTP_SECRET=${httpSecret}`));
+  t.true(registryProcess.environ.includes(`REGISTRY_REDIS_PASSWORD=${redisPassword}`));
+  t.is((await processInfo(redis.pid!)).uid, nobody);
+  t.notRegex(registry.output(), /No HTTP secret provided/);
 
   const anonymous = await fetch(`${base}/v2/`);
   t.is(anonymous.status, 401);
@@ -86,7 +125,7 @@ test('htpasswd mode: nginx -t, supervisord, sshd -t accept the files; redis want
 
 test('token mode: the registry behind nginx challenges with docker_auth\'s realm, and auth.yml agrees with config.yml', async (t) => {
   const p = await rendered(t, {});
-  installedChecks(t, p);
+  const programs = installedChecks(t, p);
   const config = parse(await readFile(join(p.etc, 'registry', 'config.yml'), 'utf8'));
   const auth = parse(await readFile(join(p.etc, 'docker_auth', 'auth.yml'), 'utf8'));
   t.is(auth.token.issuer, config.auth.token.issuer);
@@ -99,7 +138,7 @@ test('token mode: the registry behind nginx challenges with docker_auth\'s realm
   const pub = (args: string[]) => execFileSync('openssl', args, { encoding: 'utf8' });
   t.is(pub(['x509', '-noout', '-pubkey', '-in', auth.token.certificate]), pub(['pkey', '-pubout', '-in', auth.token.key]));
 
-  const registry = start(t, REGISTRY, ['serve', join(p.etc, 'registry', 'config.yml')]);
+  const registry = startProgram(t, programs, 'registry');
   const nginx = start(t, 'nginx', ['-c', join(p.etc, 'nginx', 'nginx.conf'), '-e', join(p.data, 'log', 'nginx-error.log')]);
   await waitFor(`http://127.0.0.1:${p.ports.registry}/v2/`, registry.output);
   await waitFor(`http://127.0.0.1:${p.ports.http}/v2/`, nginx.output);

@@ -3,7 +3,7 @@ import { definePlugin, type RenderedFile } from '../api.ts';
 import { bcryptHash } from '../render/bcrypt.ts';
 import { renderTemplate } from '../render/template.ts';
 import type { NginxAclRule, NginxRoute } from '../render/views.ts';
-import type { Stack } from '../stack.ts';
+import { INLINE_TLS_KEY, type Stack } from '../stack.ts';
 import { etcFile } from './paths.ts';
 import { REGISTRY_ROUTE } from './registry.ts';
 
@@ -82,7 +82,7 @@ function renderNginx(stack: Stack): RenderedFile[] {
   }
   // PEM text given in the pillar is written beside the config.
   if (typeof pillar.tls.cert === 'string') files.push({ path: 'nginx/tls/server.crt', content: pillar.tls.cert });
-  if (typeof pillar.tls.key === 'string') files.push({ path: 'nginx/tls/server.key', content: pillar.tls.key, secret: true });
+  if (typeof pillar.tls.key === 'string') files.push({ path: INLINE_TLS_KEY, content: pillar.tls.key, private: true });
   return files;
 }
 

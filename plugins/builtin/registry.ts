@@ -5,7 +5,11 @@ import { header } from '../render/template.ts';
 import type { Stack } from '../stack.ts';
 import { binaryPath, etcFile, portOf } from './paths.ts';
 
-export const REGISTRY_ROUTE = '/v2/';
+/** Everything no other route claims (nginx picks the longest prefix). */
+export const REGISTRY_ROUTE = '/';
+
+/** The registry API's base, what the launcher probes through nginx. */
+export const REGISTRY_API = '/v2/';
 
 /**
  * The keys each major version of distribution reads (`*`: any key). The registry
@@ -47,12 +51,12 @@ const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}
 
 /** The registry's config.yml as an object (never a text template). */
 export function registryConfig(stack: Stack): object {
-  const { pillar, secrets, token, registryMajor } = stack;
+  const { pillar, token, registryMajor } = stack;
   const r = pillar.registry;
   const redisAddress = hostPort(pillar.redis.host, pillar.redis.port);
   const redis = registryMajor >= 3
-    ? { addrs: [redisAddress], password: secrets.redisPassword, db: 0, dialtimeout: '1s', readtimeout: '1s', writetimeout: '1s', maxidleconns: 16, poolsize: 64, connmaxidletime: '300s' }
-    : { addr: redisAddress, password: secrets.redisPassword, db: 0, dialtimeout: '1s', readtimeout: '1s', writetimeout: '1s', pool: { maxidle: 16, maxactive: 64, idletimeout: '300s' } };
+    ? { addrs: [redisAddress], db: 0, dialtimeout: '1s', readtimeout: '1s', writetimeout: '1s', maxidleconns: 16, poolsize: 64, connmaxidletime: '300s' }
+    : { addr: redisAddress, db: 0, dialtimeout: '1s', readtimeout: '1s', writetimeout: '1s', pool: { maxidle: 16, maxactive: 64, idletimeout: '300s' } };
   return {
     version: 0.1,
     log: { level: r.log_level, formatter: 'text', fields: { service: 'registry' } },
@@ -64,12 +68,14 @@ export function registryConfig(stack: Stack): object {
     },
     http: {
       addr: hostPort(r.host, r.port),
-      secret: secrets.httpSecret,
       debug: { addr: r.debug_addr },
       headers: { 'X-Content-Type-Options': ['nosniff'] },
     },
     ...(r.redis ? { redis } : {}),
-    // htpasswd mode: nginx authenticates and enforces the acl; the registry listens on loopback only.
+    // htpasswd mode: nginx authenticates and enforces the acl; the registry listens
+    // on loopback only. Not auth.htpasswd as well: distribution 2.x reads that file
+    // only at start, so adding a user would restart the registry mid-push instead
+    // of a graceful nginx reload.
     ...(pillar.auth.mode === 'token' ? { auth: { token: { realm: token.realm, service: token.service, issuer: token.issuer, rootcertbundle: token.certificate } } } : {}),
   };
 }
@@ -78,11 +84,20 @@ function renderRegistry(stack: Stack): RenderedFile[] {
   const config = registryConfig(stack);
   const unknown = unknownRegistryKeys(config, stack.registryMajor);
   if (unknown.length > 0) throw new Error(`registry/config.yml: keys distribution ${stack.registryMajor}.x does not read: ${unknown.join(', ')}`);
-  // Holds http.secret and the redis password.
-  return [{ path: 'registry/config.yml', content: `# ${header('plugins/builtin/registry.ts (an object, serialised)')}\n${stringify(config, { lineWidth: 0 })}`, secret: true }];
+  // http.secret and the redis password are not in config.yml: the registry reads
+  // them from REGISTRY_HTTP_SECRET and REGISTRY_REDIS_PASSWORD (secret_env).
+  const files: RenderedFile[] = [
+    { path: 'registry/config.yml', content: `# ${header('plugins/builtin/registry.ts (an object, serialised)')}\n${stringify(config, { lineWidth: 0 })}` },
+    { path: SECRET_FILES.REGISTRY_HTTP_SECRET, content: stack.secrets.httpSecret, private: true },
+  ];
+  if (stack.pillar.registry.redis) files.push({ path: SECRET_FILES.REGISTRY_REDIS_PASSWORD, content: stack.secrets.redisPassword, private: true });
+  return files;
 }
 
-/** The distribution registry; nginx sends it /v2/. */
+/** The registry's secrets, by the variable it reads each from (private files under {data_root}/secrets/processes/). */
+const SECRET_FILES = { REGISTRY_HTTP_SECRET: 'registry/http_secret', REGISTRY_REDIS_PASSWORD: 'registry/redis_password' } as const;
+
+/** The distribution registry; nginx sends it everything no other route claims. */
 export default definePlugin({
   name: 'registry',
   setup(host) {
@@ -91,6 +106,7 @@ export default definePlugin({
     host.addProcess({
       name: 'registry', command: [binaryPath(pillar, 'registry'), 'serve', etcFile(pillar, 'registry', 'config.yml')],
       user: pillar.user, autorestart: true, priority: 20, ports: [r.port, portOf(r.debug_addr)], directory: join(pillar.data_root),
+      secret_env: r.redis ? { ...SECRET_FILES } : { REGISTRY_HTTP_SECRET: SECRET_FILES.REGISTRY_HTTP_SECRET },
     });
     host.addRoute({ prefix: REGISTRY_ROUTE, upstream: { host: r.host, port: r.port }, max_body_size: '0' });
     host.addRenderer(renderRegistry);

@@ -13,6 +13,7 @@ const TEMPLATES_DIR = packageFile('templates');
 export const TEMPLATES = {
   'nginx/nginx.conf.njk': 'nginx/nginx.conf',
   'supervisor/supervisord.conf.njk': 'supervisor/supervisord.conf',
+  'supervisor/with-secrets.sh.njk': 'supervisor/with-secrets.sh',
   'circus/circus.ini.njk': 'circus/circus.ini',
   'sshd/sshd_config.njk': 'ssh/sshd_config',
   'redis/redis.conf.njk': 'redis/redis.conf',
@@ -24,6 +25,7 @@ export const TEMPLATES = {
 interface Views {
   'nginx/nginx.conf.njk': NginxView;
   'supervisor/supervisord.conf.njk': SupervisordView;
+  'supervisor/with-secrets.sh.njk': Record<string, never>;
   'circus/circus.ini.njk': CircusView;
   'sshd/sshd_config.njk': SshdView;
   'redis/redis.conf.njk': RedisView;

@@ -89,7 +89,6 @@ export interface RedisView {
   header: string;
   host: string;
   port: number;
-  password: string;
   maxmemory: string;
   dir: string;
   persistence: boolean;

@@ -66,3 +66,15 @@ export function checkToken(stack: Stack): void {
     throw new UserError(`render: auth.token.realm ${stack.token.realm} is not under auth_server.route ${pillar.auth_server.route}: docker clients would ask nginx for a token where docker_auth does not answer`);
   }
 }
+
+/** Every private file a process reads (secret_env, secret_stdin) is one a renderer returns as private. */
+export function checkProcessSecrets(stack: Stack, files: readonly StackFile[]): void {
+  const privateFiles = new Set(files.filter((f) => f.private).map((f) => f.path));
+  for (const { owner, value } of stack.processes) {
+    const wanted = [...Object.values(value.secret_env ?? {}), ...(value.secret_stdin ? [value.secret_stdin] : [])];
+    const missing = wanted.filter((path) => !privateFiles.has(path));
+    if (missing.length > 0) {
+      throw new UserError(`render: process ${value.name} of plugin "${owner}" reads ${missing.join(', ')}, which no renderer returns as a private file (a file with private: true)`);
+    }
+  }
+}

@@ -1,39 +1,59 @@
-// Staging and the atomic swap. {data_root}/etc is a symlink to a generation
-// directory (.etc.gen-<hash>) beside it; a render writes a new generation, and
-// one rename() of a fresh symlink over `etc` switches to it. A kill at any
-// moment leaves `etc` pointing at a whole generation, old or new. Files that did
-// not change are hard links to the old generation's, so their mtimes are kept.
+// Staging and the atomic swap, for each tree render installs: {data_root}/etc
+// (the configuration) and {data_root}/secrets/processes (private files). Each is
+// a symlink to a generation directory (.NAME.gen-<hash>) beside it; a render
+// writes a new generation, and one rename() of a fresh symlink over the link
+// switches to it. A kill at any moment leaves the link pointing at a whole
+// generation, old or new. Files that did not change are hard links to the old
+// generation's, so their mtimes are kept.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, chown, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { StackFile } from './files.ts';
 
-const GENERATION = /^\.etc\.gen-[0-9a-f]{16}$/;
-const STAGING = /^\.etc\.staging-(\d+)-[0-9a-f]{8}$/;
-const LINK = /^\.etc\.link-(\d+)-[0-9a-f]{8}$/;
+/** A folder render installs as a whole: `parent/name`, a link to a generation. */
+export interface Tree {
+  parent: string;
+  name: string;
+  /** Group of every file and directory: the service group for etc, root for private files. */
+  gid: number;
+  /** Private files (root's only: 0600 files, 0700 directories). */
+  private: boolean;
+}
 
-/** Mode of an installed file: secrets 0640 at most, readable by the service group only. */
+export const etcTree = (data: string, gid: number): Tree => ({ parent: data, name: 'etc', gid, private: false });
+export const privateTree = (processSecrets: string): Tree => ({ parent: dirname(processSecrets), name: basename(processSecrets), gid: 0, private: true });
+
+const names = (tree: Tree) => ({
+  generation: new RegExp(`^\\.${tree.name}\\.gen-[0-9a-f]{16}$`),
+  staging: new RegExp(`^\\.${tree.name}\\.staging-(\\d+)-[0-9a-f]{8}$`),
+  link: new RegExp(`^\\.${tree.name}\\.link-(\\d+)-[0-9a-f]{8}$`),
+});
+
+const dirMode = (tree: Tree) => (tree.private ? 0o700 : 0o750);
+
+/** Mode of an installed file: secrets 0640 at most, readable by the service group only; private files 0600. */
 export function fileMode(file: StackFile): number {
+  if (file.private) return (file.mode ?? 0o600) & 0o600;
   const mode = file.mode ?? 0o644;
   return file.secret ? mode & 0o640 : mode;
 }
 
 export interface Installed {
-  /** The generation `etc` points at, or undefined on a first render. */
+  /** The generation the tree's link points at, or undefined on a first render. */
   dir?: string;
 }
 
-/** The generation directory {data_root}/etc points at now. */
-export async function current(data: string): Promise<Installed> {
-  const etc = join(data, 'etc');
+/** The generation directory the tree's link points at now. */
+export async function current(tree: Tree): Promise<Installed> {
+  const path = join(tree.parent, tree.name);
   try {
-    const target = await readlink(etc);
-    return { dir: join(data, target) };
+    const target = await readlink(path);
+    return { dir: join(tree.parent, target) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return {};
-    if (code === 'EINVAL') throw new Error(`${etc} is a directory that render did not create; move it away (render replaces it with a link to the rendered configuration)`);
+    if (code === 'EINVAL') throw new Error(`${path} is a directory that render did not create; move it away (render replaces it with a link to the rendered files)`);
     throw error;
   }
 }
@@ -66,56 +86,66 @@ async function listFiles(dir: string, base = dir): Promise<string[]> {
   return nested.flat().sort();
 }
 
+/** A file that was not world-readable is never shown: an older render may have put a secret where the new one puts none. */
+const unreadable = (mode: number) => (mode & 0o004) === 0;
+
 /** What differs between the installed generation and `files`. */
 export async function changes(installed: Installed, files: readonly StackFile[]): Promise<Change[]> {
   const list: Change[] = [];
   const wanted = new Set(files.map((f) => f.path));
   for (const file of files) {
     const old = installed.dir ? await readIfExists(join(installed.dir, file.path)) : undefined;
-    if (!old) list.push({ path: file.path, kind: 'added', secret: Boolean(file.secret) });
-    else if (old.content !== file.content || old.mode !== fileMode(file)) list.push({ path: file.path, kind: 'changed', secret: Boolean(file.secret) });
+    const secret = Boolean(file.secret || file.private) || (old !== undefined && unreadable(old.mode));
+    if (!old) list.push({ path: file.path, kind: 'added', secret });
+    else if (old.content !== file.content || old.mode !== fileMode(file)) list.push({ path: file.path, kind: 'changed', secret });
   }
-  if (installed.dir) for (const path of await listFiles(installed.dir)) if (!wanted.has(path)) list.push({ path, kind: 'removed', secret: false });
+  if (installed.dir) {
+    for (const path of await listFiles(installed.dir)) {
+      if (!wanted.has(path)) list.push({ path, kind: 'removed', secret: unreadable((await stat(join(installed.dir, path))).mode) });
+    }
+  }
   return list.sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /**
- * Writes `files` into a new staging directory beside etc: unchanged files are
- * hard links to the installed ones (mtime kept), others are written with their
- * mode, owned by root and the service group. Directories are 0750.
+ * Writes `files` into a new staging directory beside the tree's link: unchanged
+ * files are hard links to the installed ones (mtime kept), others are written
+ * with their mode, owned by root and the tree's group. Directories are 0750
+ * (0700 for private files).
  */
-export async function stage(data: string, files: readonly StackFile[], installed: Installed, unchanged: ReadonlySet<string>, gid: number): Promise<string> {
-  const dir = join(data, `.etc.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await mkdir(dir, { mode: 0o750 });
+export async function stage(tree: Tree, files: readonly StackFile[], installed: Installed, unchanged: ReadonlySet<string>): Promise<string> {
+  const dir = join(tree.parent, `.${tree.name}.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(dir, { mode: dirMode(tree) });
   const dirs = new Set<string>([dir]);
   for (const file of files) {
     const target = join(dir, file.path);
     for (let d = dirname(target); !dirs.has(d); d = dirname(d)) dirs.add(d);
-    await mkdir(dirname(target), { recursive: true, mode: 0o750 });
+    await mkdir(dirname(target), { recursive: true, mode: dirMode(tree) });
     if (installed.dir && unchanged.has(file.path)) {
       await link(join(installed.dir, file.path), target);
       continue;
     }
     await writeFile(target, file.content, { mode: fileMode(file) });
-    await chown(target, 0, gid);
+    await chown(target, 0, tree.gid);
     await chmod(target, fileMode(file));
   }
   for (const d of dirs) {
-    await chown(d, 0, gid);
-    await chmod(d, 0o750);
+    await chown(d, 0, tree.gid);
+    await chmod(d, dirMode(tree));
   }
   return dir;
 }
 
-/** Makes the staged directory the installed generation: rename it, then swap the `etc` link in one rename(). */
-export async function swap(data: string, staged: string, hash: string, installed: Installed): Promise<string> {
-  const generation = join(data, `.etc.gen-${hash}`);
+/** Makes the staged directory the installed generation: rename it, then swap the tree's link in one rename(). */
+export async function swap(tree: Tree, staged: string, hash: string, installed: Installed): Promise<string> {
+  const data = tree.parent;
+  const generation = join(data, `.${tree.name}.gen-${hash}`);
   // A generation of this name that is not installed is a leftover of an earlier run.
   if (existsSync(generation) && generation !== installed.dir) await rm(generation, { recursive: true, force: true });
   await rename(staged, generation);
-  const temporaryLink = join(data, `.etc.link-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const temporaryLink = join(data, `.${tree.name}.link-${process.pid}-${randomBytes(4).toString('hex')}`);
   await symlink(relative(data, generation), temporaryLink);
-  await rename(temporaryLink, join(data, 'etc'));
+  await rename(temporaryLink, join(data, tree.name));
   return generation;
 }
 
@@ -128,12 +158,13 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Removes what earlier renders left beside etc (only names render creates): old generations, dead runs' staging and links. */
-export async function sweep(data: string, keep: string | undefined): Promise<void> {
-  for (const name of await readdir(data).catch(() => [] as string[])) {
-    const path = join(data, name);
-    const pid = Number((STAGING.exec(name) ?? LINK.exec(name))?.[1] ?? 0);
-    const stale = GENERATION.test(name) ? path !== keep : pid > 0 && pid !== process.pid && !alive(pid);
+/** Removes what earlier renders left beside the tree's link (only names render creates): old generations, dead runs' staging and links. */
+export async function sweep(tree: Tree, keep: string | undefined): Promise<void> {
+  const { generation, staging, link } = names(tree);
+  for (const name of await readdir(tree.parent).catch(() => [] as string[])) {
+    const path = join(tree.parent, name);
+    const pid = Number((staging.exec(name) ?? link.exec(name))?.[1] ?? 0);
+    const stale = generation.test(name) ? path !== keep : pid > 0 && pid !== process.pid && !alive(pid);
     if (stale && (await lstat(path).catch(() => undefined))) await rm(path, { recursive: true, force: true });
   }
 }

@@ -63,6 +63,9 @@ interface Staged {
   dir: string;
   etc: string;
   files: readonly StackFile[];
+  /** The staged private files, and where they are installed. */
+  privateDir: string;
+  processSecrets: string;
 }
 
 /** Pillar keys whose value appears on a config line (never secret ones: those are not in the pillar as text). */
@@ -119,7 +122,8 @@ async function nginx(ctx: Context, staged: Staged, stack: Stack): Promise<void> 
   const conf = join(staged.dir, 'nginx', 'nginx.conf');
   // The staged copy names the staged files (htpasswd, error pages, inline TLS).
   const testConf = `${staged.dir}.nginx-test.conf`;
-  await writeFile(testConf, (await readFile(conf, 'utf8')).split(`${staged.etc}/`).join(`${staged.dir}/`), { mode: 0o600 });
+  const text = (await readFile(conf, 'utf8')).split(`${staged.etc}/`).join(`${staged.dir}/`).split(`${staged.processSecrets}/`).join(`${staged.privateDir}/`);
+  await writeFile(testConf, text, { mode: 0o600 });
   try {
     const out = await ctx.sh({ nothrow: true })`nginx -t -q -c ${testConf} -e ${join(stack.paths.log, 'nginx-error.log')}`;
     if (out.exitCode !== 0) throw await explain('nginx -t', toolLines(out.stderr || out.stdout, 'nginx'), staged, stack, { [testConf]: join(staged.etc, 'nginx', 'nginx.conf') });
@@ -158,8 +162,9 @@ async function crossFiles(ctx: Context, stack: Stack): Promise<void> {
   const { pillar, tls, token } = stack;
   const named: [string, string][] = [];
   if (stack.processes.some((p) => p.value.name === 'nginx')) {
-    if (!tls.certificate.startsWith(`${stack.paths.etc}/`)) named.push([tls.certificate, pillar.tls.cert === null ? 'tls.cert (null: the `ca` task\'s server.crt)' : 'tls.cert']);
-    if (!tls.key.startsWith(`${stack.paths.etc}/`)) named.push([tls.key, pillar.tls.key === null ? 'tls.key (null: the `ca` task\'s server.key)' : 'tls.key']);
+    const rendered = (file: string) => file.startsWith(`${stack.paths.etc}/`) || file.startsWith(`${stack.paths.processSecrets}/`);
+    if (!rendered(tls.certificate)) named.push([tls.certificate, pillar.tls.cert === null ? 'tls.cert (null: the `ca` task\'s server.crt)' : 'tls.cert']);
+    if (!rendered(tls.key)) named.push([tls.key, pillar.tls.key === null ? 'tls.key (null: the `ca` task\'s server.key)' : 'tls.key']);
   }
   const tokenMode = pillar.auth.mode === 'token';
   if (tokenMode) named.push([token.certificate, 'the token certificate (registry rootcertbundle, docker_auth token.certificate)'], [token.key, 'the token key (docker_auth token.key)']);
