@@ -1,7 +1,7 @@
 // The release stamp. After a release into a local folder, two things are
 // recorded beside package.dir: a digest of every input that decides the outputs
 // (the pillar's binaries, package, publish and engine settings, corpus.lock.json,
-// the builders' recipe tags or pinned images, the kit's version), and the
+// the builders' recipe tags or pinned images, the kit's version and modules), and the
 // identity of every output (each entry of package.dir, dist/bin and the folder
 // the publish target shows, and the target's link) and of the cache entries the
 // release came from (a damaged one is found by the full run): device, inode, mode, link
@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { recipeTag } from '../container/recipes.ts';
 import { archiveCacheEntry } from '../lib/archive-cache.ts';
 import { writeFileAtomic } from '../lib/atomic.ts';
@@ -42,8 +43,24 @@ interface Stamp {
 
 const stampFile = ({ paths }: Context) => join(dirname(paths.release), `.${basename(paths.release)}.corpus-kit-stamp.json`);
 
-let kitVersion: Promise<string> | undefined;
-const versionOfKit = () => (kitVersion ??= readFile(packageFile('package.json'), 'utf8').then((text) => String((JSON.parse(text) as { version?: unknown }).version)));
+/** The kit's modules that make a release; their folders, from this module's (tasks/, in the sources or the compiled output). */
+const KIT_CODE = ['lib', 'tasks', 'tasks/publish', 'container', 'pillar'].map((dir) => join(dirname(dirname(fileURLToPath(import.meta.url))), dir));
+
+/**
+ * The kit itself: its version, and the size and mtime of each of its modules,
+ * so an edited kit (a checkout, a linked install) is not up to date either.
+ * Read once per process.
+ */
+let kit: Promise<unknown> | undefined;
+const kitIdentity = () => (kit ??= (async () => {
+  const version = JSON.parse(await readFile(packageFile('package.json'), 'utf8')) as { version?: unknown };
+  const files = (await Promise.all(KIT_CODE.map(async (dir) => (await readdir(dir).catch(() => [])).map((name) => join(dir, name))))).flat();
+  const code = await Promise.all(files.map(async (file) => {
+    const s = await lstat(file, { bigint: true });
+    return s.isFile() ? `${file}:${s.size}:${s.mtimeNs}` : '';
+  }));
+  return { version: version.version, code };
+})());
 
 /** Why this run's outputs are not the whole release of its pillar (so nothing is recorded), or false. */
 function unstampable(ctx: Context): string | false {
@@ -61,7 +78,7 @@ async function inputsDigest(ctx: Context, release: readonly SelectedBinary[]): P
   const { binaries, package: pkg, publish, engine } = ctx.pillar;
   const inputs = {
     format: STAMP_FORMAT,
-    kit: await versionOfKit(),
+    kit: await kitIdentity(),
     pillar: { binaries, package: pkg, publish, engine },
     lock: await readFile(ctx.paths.lock, 'utf8').catch(() => null),
     builders,

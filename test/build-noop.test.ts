@@ -1,14 +1,16 @@
 // A no-op release: once a release into a local folder succeeded, the next one
 // with nothing changed says "up to date" and does nothing else. Every change
 // that would make the full pipeline do something (a touched, replaced or removed
-// output, a changed publish folder, a new pin, a moved tag, --force) runs it.
+// output, a changed publish folder, a new pin, a moved tag, an edited kit,
+// --force) runs it.
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildProject, snapshot, type BuildProject, type Run } from './helpers/build-project.ts';
+import { buildProject, snapshot, useGulpCli, type BuildProject, type Run } from './helpers/build-project.ts';
+import { REPO_ROOT, runGulp } from './helpers/gulp.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
 
 test.before(() => requireCommands('docker', 'git', 'debootstrap', 'xz', 'cp', 'touch'));
@@ -161,4 +163,27 @@ test('--force runs every step; so do --dry-run and --only, which record nothing:
   }
   const again = await project.run('release');
   t.true(upToDate(again), again.err);
+});
+
+test('gulp release from the command line is up to date too; after an edit of the kit\'s own code it runs every step', async (t) => {
+  const project = await released(t);
+  await useGulpCli(project.cwd);
+  const release = () => runGulp(project.cwd, ['release', '--pillar', 'pillar.yml'], project.env);
+  const same = await release();
+  t.is(same.code, 0, same.all);
+  t.regex(same.stderr, /^release: up to date: /m);
+  // A module the release runs, saved again (same bytes, a new mtime), as an edit or a checkout does; set back after.
+  const module = join(REPO_ROOT, 'tasks/package.ts');
+  const reference = join(tmpdir(), `corpus-kit-times-${randomBytes(6).toString('hex')}`);
+  execFileSync('cp', ['--preserve=timestamps', module, reference]);
+  try {
+    execFileSync('touch', [module]);
+    const edited = await release();
+    t.is(edited.code, 0, edited.all);
+    t.notRegex(edited.stderr, /up to date/);
+    t.regex(edited.stderr, /^package: /m);
+  } finally {
+    execFileSync('touch', ['--reference', reference, module]);
+    await rm(reference);
+  }
 });
