@@ -16,7 +16,6 @@ import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { recipeTag } from '../container/recipes.ts';
 import { archiveCacheEntry } from '../lib/archive-cache.ts';
 import { writeFileAtomic } from '../lib/atomic.ts';
@@ -43,8 +42,8 @@ interface Stamp {
 
 const stampFile = ({ paths }: Context) => join(dirname(paths.release), `.${basename(paths.release)}.corpus-kit-stamp.json`);
 
-/** The kit's modules that make a release; their folders, from this module's (tasks/, in the sources or the compiled output). */
-const KIT_CODE = ['lib', 'tasks', 'tasks/publish', 'container', 'pillar'].map((dir) => join(dirname(dirname(fileURLToPath(import.meta.url))), dir));
+/** The folders of the kit's modules that make a release: the published bundle's (build/), or the sources'. */
+const KIT_CODE = ['build', 'lib', 'tasks', 'tasks/publish', 'container', 'pillar'].map((dir) => packageFile(dir));
 
 /**
  * The kit itself: its version, and the size and mtime of each of its modules,
