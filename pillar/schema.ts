@@ -23,7 +23,7 @@ export const BinarySchema = strictObject({
   }),
   build: strictObject({
     builder: ImageSource,
-    gopath: Type.Optional(GoPath),
+    gopath: Type.Optional(Type.Union([Type.Null(), GoPath], { description: 'import path of a legacy GOPATH project; null: a Go module (a 3.x registry pin sets null over the 2.x default)' })),
     dir: Type.Optional(GoPath),
     package: GoPath,
     ldflags: Type.Optional(BuildString),

@@ -85,7 +85,8 @@ function tlsFiles(pillar: Pillar, paths: StackPaths): Stack['tls'] {
 /** The private file of a TLS key given as PEM text in the pillar. */
 export const INLINE_TLS_KEY = 'nginx/server.key';
 
-function registryMajor(pillar: Pillar): number {
+/** Major version of the pinned registry (2 when the ref is no version). */
+export function registryMajor(pillar: Pillar): number {
   const ref = pillar.binaries.registry?.source.ref ?? '';
   return semver.coerce(ref)?.major ?? 2;
 }

@@ -71,6 +71,11 @@ const REGISTRATIONS: [string, (h: PluginHost) => void, RegExp][] = [
   ['a route body size with ;', (h) => h.addRoute({ prefix: '/x/', upstream: { host: '127.0.0.1', port: 1 }, max_body_size: '1m; allow all' }), /max_body_size/],
   ['a route prefix with }', (h) => h.addRoute({ prefix: '/x}', upstream: { host: '127.0.0.1', port: 1 } }), /prefix/],
   ['a rendered file outside etc', (h) => h.addRenderer(() => [{ path: '../evil', content: '' }]), /path: expected path relative to \{data_root\}\/etc/],
+  ['a secret_env file outside secrets/processes', (h) => h.addProcess({ name: 'x', command: ['/bin/true'], secret_env: { TOKEN: '../../ca/ca.key' } }), /secret_env\.TOKEN/],
+  ['a secret_env file no renderer returns as private', (h) => {
+    h.addProcess({ name: 'x', command: ['/bin/true'], secret_env: { TOKEN: 'x/token' } });
+    h.addRenderer(() => [{ path: 'x/token', content: 'not private' }]);
+  }, /process x of plugin "evil" reads x\/token, which no renderer returns as a private file/],
 ];
 
 for (const [what, register, key] of REGISTRATIONS) {

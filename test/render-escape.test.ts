@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { circusValue, logrotatePath, nginxQuote, redisQuote, sshdValue, supervisorQuote } from '../plugins/render/escape.ts';
+import { parse } from 'yaml';
+import { circusValue, logrotatePath, nginxQuote, redisQuote, registryEnvValue, sshdValue, supervisorQuote } from '../plugins/render/escape.ts';
 import { SUPERVISOR_LOADER, SYSTEM_PYTHON } from '../tasks/render/validate.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -25,6 +26,7 @@ const WRITES: [string, Escape, string, string][] = [
   ['sshd', sshdValue, 'a#b', '"a#b"'],
   ['redis', redisQuote, 'p"w\\d', '"p\\"w\\\\d"'],
   ['logrotate', logrotatePath, '/srv/log/x.log', '"/srv/log/x.log"'],
+  ['registry env', registryEnvValue, 'a: b # "c"', '"a: b # \\"c\\""'],
 ];
 
 for (const [syntax, escape, value, written] of WRITES) {
@@ -54,6 +56,13 @@ for (const [syntax, escape, value, why] of REFUSES) {
   test(`${syntax} refuses ${JSON.stringify(value)}`, (t) => {
     const error = t.throws(() => escape(value));
     t.regex(error!.message, why);
+  });
+}
+
+// What the registry does with an environment override: yaml.Unmarshal into a string field.
+for (const value of ['a: b # c', '- x', '{x: 1}', 'null', '123', '~', 'yes', `it's "quoted" \\ and\ttabbed`, '  padded  ']) {
+  test(`the registry's environment reads ${JSON.stringify(value)} back as written`, (t) => {
+    t.is(parse(registryEnvValue(value)), value);
   });
 }
 

@@ -70,5 +70,5 @@ test('no secret is in any file render writes outside {data_root}/secrets/; the p
     const folder = await stat(join(file, '..'));
     t.is(folder.mode & 0o777, 0o700, `${file}'s folder`);
   }
-  t.is(await readFile(join(processes, 'registry', 'http_secret'), 'utf8'), secrets.at(-1)!);
+  t.is(await readFile(join(processes, 'registry', 'http_secret'), 'utf8'), JSON.stringify(secrets.at(-1)));
 });

@@ -4,6 +4,7 @@
 // mode (401, then 200 for the right user, the acl enforced by nginx) and token
 // mode (the Bearer challenge naming docker_auth's realm).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, chown, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import test from 'ava';
@@ -65,14 +66,17 @@ async function processInfo(pid: number): Promise<{ uid: number; environ: string[
   return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)![1]), environ: (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0') };
 }
 
+/** A password redis.conf and the registry's YAML-parsed environment would both misread unescaped. */
+const TRICKY_REDIS_PASSWORD = 'pass: word # "quoted" \\ 123';
+
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 
 test('htpasswd mode: nginx -t, supervisord, sshd -t accept the files; redis wants its password; the registry answers 401, then 200 for the right user, with the acl enforced', async (t) => {
   // First match wins: readonly's pull-only entry comes before the entry that lets anyone push to library/*.
-  const p = await rendered(t, { auth: { mode: 'htpasswd' }, acl: [{ match: { account: 'admin' }, actions: ['*'] }, { match: { account: 'readonly', name: 'library/*' }, actions: ['pull'] }, { match: { name: 'library/*' }, actions: ['*'] }] });
+  const p = await rendered(t, { redis: { password: TRICKY_REDIS_PASSWORD }, auth: { mode: 'htpasswd' }, acl: [{ match: { account: 'admin' }, actions: ['*'] }, { match: { account: 'readonly', name: 'library/*' }, actions: ['pull'] }, { match: { name: 'library/*' }, actions: ['*'] }] });
   const programs = installedChecks(t, p);
 
-  const redisPassword = (await readFile(join(p.data, 'secrets', 'redis.password'), 'utf8')).trim();
+  const redisPassword = TRICKY_REDIS_PASSWORD;
   const httpSecret = (await readFile(join(p.data, 'secrets', 'registry.http_secret'), 'utf8')).trim();
   const redis = startProgram(t, programs, 'redis');
   const ping = async (env: NodeJS.ProcessEnv = {}) => {
@@ -95,8 +99,9 @@ test('htpasswd mode: nginx -t, supervisord, sshd -t accept the files; redis want
   const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
   const registryProcess = await processInfo(registry.pid!);
   t.is(registryProcess.uid, nobody);
-  t.true(registryProcess.environ.includes(`REGISTRY_HTTP_SECRET=${httpSecret}`));
-  t.true(registryProcess.environ.includes(`REGISTRY_REDIS_PASSWORD=${redisPassword}`));
+  // Each value as YAML reads it back (the registry parses its overrides as YAML).
+  t.true(registryProcess.environ.includes(`REGISTRY_HTTP_SECRET=${JSON.stringify(httpSecret)}`));
+  t.true(registryProcess.environ.includes(`REGISTRY_REDIS_PASSWORD=${JSON.stringify(redisPassword)}`));
   t.is((await processInfo(redis.pid!)).uid, nobody);
   t.notRegex(registry.output(), /No HTTP secret provided/);
 
@@ -116,6 +121,16 @@ test('htpasswd mode: nginx -t, supervisord, sshd -t accept the files; redis want
   t.is((await fetch(`${base}/v2/`, { headers: basic('readonly', READONLY_PASSWORD) })).status, 200);
   // admin may push anywhere; readonly may pull library/* only, and never push.
   t.is((await fetch(`${base}/v2/any/thing/blobs/uploads/`, { method: 'POST', headers: basic('admin', admin) })).status, 202);
+  // A blob pushed (start, then one PUT): the registry caches its descriptor in redis, so it reached redis with that password.
+  const blob = Buffer.from('a blob for the redis cache\n');
+  const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+  const started = await fetch(`${base}/v2/any/thing/blobs/uploads/`, { method: 'POST', headers: basic('admin', admin) });
+  const location = new URL(started.headers.get('location')!, base);
+  location.searchParams.set('digest', digest);
+  const upload = await fetch(location, { method: 'PUT', headers: { ...basic('admin', admin), 'content-type': 'application/octet-stream' }, body: blob });
+  t.is(upload.status, 201, await upload.text());
+  const keys = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(p.ports.redis), '--scan'], { encoding: 'utf8', env: { ...process.env, REDISCLI_AUTH: redisPassword } });
+  t.true(keys.stdout.includes(digest), `redis keys: ${keys.stdout}${keys.stderr}`);
   t.is((await fetch(`${base}/v2/library/x/tags/list`, { headers: basic('readonly', READONLY_PASSWORD) })).status, 404); // allowed through: the registry has no such repository
   const push = await fetch(`${base}/v2/library/x/blobs/uploads/`, { method: 'POST', headers: basic('readonly', READONLY_PASSWORD) });
   t.is(push.status, 403);
@@ -145,6 +160,10 @@ test('token mode: the registry behind nginx challenges with docker_auth\'s realm
   const answer = await fetch(`http://127.0.0.1:${p.ports.http}/v2/`);
   t.is(answer.status, 401);
   t.is(answer.headers.get('www-authenticate'), 'Bearer realm="https://registry.example.com/docker_auth_service/auth",service="registry.example.com"');
+  // Everything no other route claims goes to the registry: its own 404, not nginx's page.
+  const elsewhere = await fetch(`http://127.0.0.1:${p.ports.http}/not/a/route`);
+  t.is(elsewhere.status, 404);
+  t.is(await elsewhere.text(), '404 page not found\n');
   // Over HTTPS too, with the `ca` task's certificate for localhost.
   const https = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', join(p.data, 'ca', 'ca.crt'), `https://localhost:${p.ports.https}/v2/`], { encoding: 'utf8' });
   t.is(https.stdout, '401', https.stderr);

@@ -3,7 +3,8 @@
 // echo fixture plugin, with a real docker CLI pushing and pulling through nginx.
 // The tests are serial and share one project.
 import test from 'ava';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { readlinkSync } from 'node:fs';
@@ -84,6 +85,30 @@ test.serial('htpasswd + TLS from ca + redis under supervisord: up --detach is he
   t.is((await viaNginx('/v2/corpus-test/first/manifests/1')).status, 401);
   const readonly = await viaNginx('/v2/corpus-test/first/manifests/1', `readonly:${READONLY_PASSWORD}`);
   t.is(readonly.status, 200);
+});
+
+test.serial('the registry and redis get their secrets at start, as nobody: the registry\'s environment holds http.secret and the redis password, redis refuses a client without it, and no file under etc/ holds either', async (t) => {
+  const secret = async (name: string) => (await readFile(join(project.data, 'secrets', name), 'utf8')).trim();
+  const [httpSecret, redisPassword] = [await secret('registry.http_secret'), await secret('redis.password')];
+  const pids = new Map((await statusJson(project)).status.processes.map((p) => [p.name, p.pid]));
+  const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+  for (const name of ['registry', 'redis']) {
+    const status = await readFile(`/proc/${pids.get(name)}/status`, 'utf8');
+    t.is(Number(/^Uid:\s+(\d+)/m.exec(status)![1]), nobody, `${name} runs as nobody`);
+  }
+  const environ = (await readFile(`/proc/${pids.get('registry')}/environ`, 'utf8')).split('\0');
+  t.true(environ.includes(`REGISTRY_HTTP_SECRET=${JSON.stringify(httpSecret)}`));
+  t.true(environ.includes(`REGISTRY_REDIS_PASSWORD=${JSON.stringify(redisPassword)}`));
+  const ping = (env: NodeJS.ProcessEnv) => spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(project.ports.redis), 'ping'], { encoding: 'utf8', env: { ...process.env, ...env } }).stdout.trim();
+  t.regex(ping({}), /NOAUTH/);
+  t.is(ping({ REDISCLI_AUTH: redisPassword }), 'PONG');
+  // The registry uses redis with that password: its blob descriptors are cached there.
+  t.regex(spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(project.ports.redis), '--scan'], { encoding: 'utf8', env: { ...process.env, REDISCLI_AUTH: redisPassword } }).stdout, /blobs::sha256:/);
+  for (const entry of await readdir(`${join(project.data, 'etc')}/`, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const text = await readFile(join(entry.parentPath, entry.name), 'utf8');
+    t.false(text.includes(httpSecret) || text.includes(redisPassword), `${entry.name} holds a secret`);
+  }
 });
 
 test.serial('status lists every process with state, pid, uptime and restarts, the health checks, and the plugin route answers through nginx', async (t) => {
@@ -218,6 +243,24 @@ test.serial('a pillar that fails nginx -t changes nothing: the running stack kee
   await project.docker(['rmi', image]);
   t.is((await project.docker(['pull', image])).code, 0);
   await project.setPillar(reconfigured);
+});
+
+test.serial('reconfigure with a new registry.http_secret: only the registry restarts, with the new secret in its environment; etc/ is untouched', async (t) => {
+  const installed = readlinkSync(join(project.data, 'etc'));
+  const before = new Map((await statusJson(project)).status.processes.map((p) => [p.name, p.pid]));
+  await project.setPillar({ ...reconfigured, registry: { port: project.ports.registry, debug_addr: `127.0.0.1:${project.ports.debug}`, http_secret: 'a-new-http-secret-for-reconfigure' } });
+  const reconfigure = await project.gulp(['reconfigure']);
+  outputs.push(reconfigure.all);
+  t.is(reconfigure.code, 0, reconfigure.all);
+  t.regex(reconfigure.all, /registry restarted \(its configuration changed\)/);
+  t.is(readlinkSync(join(project.data, 'etc')), installed, reconfigure.all);
+  const after = new Map((await statusJson(project)).status.processes.map((p) => [p.name, p.pid]));
+  t.not(after.get('registry'), before.get('registry'));
+  for (const name of ['redis', 'nginx', 'cron', 'sshd', 'echo']) t.is(after.get(name), before.get(name), `${name} kept its pid`);
+  const environ = (await readFile(`/proc/${after.get('registry')}/environ`, 'utf8')).split('\0');
+  t.true(environ.includes('REGISTRY_HTTP_SECRET="a-new-http-secret-for-reconfigure"'));
+  await project.setPillar(reconfigured);
+  t.is((await project.gulp(['reconfigure'])).code, 0);
 });
 
 test.serial('a process that keeps dying is restarted with back-off, then reported FATAL by status with its last log lines', async (t) => {

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { definePlugin, type RenderedFile } from '../api.ts';
 import { header } from '../render/template.ts';
-import type { Stack } from '../stack.ts';
+import type { Pillar } from '../../pillar/schema.ts';
+import { registryEnvValue } from '../render/escape.ts';
+import { registryMajor, type Stack } from '../stack.ts';
 import { binaryPath, etcFile, portOf } from './paths.ts';
 
 /** Everything no other route claims (nginx picks the longest prefix). */
@@ -85,17 +87,29 @@ function renderRegistry(stack: Stack): RenderedFile[] {
   const unknown = unknownRegistryKeys(config, stack.registryMajor);
   if (unknown.length > 0) throw new Error(`registry/config.yml: keys distribution ${stack.registryMajor}.x does not read: ${unknown.join(', ')}`);
   // http.secret and the redis password are not in config.yml: the registry reads
-  // them from REGISTRY_HTTP_SECRET and REGISTRY_REDIS_PASSWORD (secret_env).
+  // them from its environment (secret_env), each value parsed as YAML.
   const files: RenderedFile[] = [
     { path: 'registry/config.yml', content: `# ${header('plugins/builtin/registry.ts (an object, serialised)')}\n${stringify(config, { lineWidth: 0 })}` },
-    { path: SECRET_FILES.REGISTRY_HTTP_SECRET, content: stack.secrets.httpSecret, private: true },
+    { path: HTTP_SECRET_FILE, content: registryEnvValue(stack.secrets.httpSecret), private: true },
   ];
-  if (stack.pillar.registry.redis) files.push({ path: SECRET_FILES.REGISTRY_REDIS_PASSWORD, content: stack.secrets.redisPassword, private: true });
+  if (stack.pillar.registry.redis) files.push({ path: REDIS_PASSWORD_FILE, content: registryEnvValue(stack.secrets.redisPassword), private: true });
   return files;
 }
 
-/** The registry's secrets, by the variable it reads each from (private files under {data_root}/secrets/processes/). */
-const SECRET_FILES = { REGISTRY_HTTP_SECRET: 'registry/http_secret', REGISTRY_REDIS_PASSWORD: 'registry/redis_password' } as const;
+/** The registry's secrets: private files under {data_root}/secrets/processes/. */
+const HTTP_SECRET_FILE = 'registry/http_secret';
+const REDIS_PASSWORD_FILE = 'registry/redis_password';
+
+/**
+ * The variable each secret is read from. The registry's overrides follow its Go
+ * field names: 3.x holds the redis options inline under `Options`, and ignores
+ * REGISTRY_REDIS_PASSWORD with a warning (seen with v3.0.0).
+ */
+function secretEnv(pillar: Pillar): Record<string, string> {
+  const env: Record<string, string> = { REGISTRY_HTTP_SECRET: HTTP_SECRET_FILE };
+  if (pillar.registry.redis) env[registryMajor(pillar) >= 3 ? 'REGISTRY_REDIS_OPTIONS_PASSWORD' : 'REGISTRY_REDIS_PASSWORD'] = REDIS_PASSWORD_FILE;
+  return env;
+}
 
 /** The distribution registry; nginx sends it everything no other route claims. */
 export default definePlugin({
@@ -106,7 +120,7 @@ export default definePlugin({
     host.addProcess({
       name: 'registry', command: [binaryPath(pillar, 'registry'), 'serve', etcFile(pillar, 'registry', 'config.yml')],
       user: pillar.user, autorestart: true, priority: 20, ports: [r.port, portOf(r.debug_addr)], directory: join(pillar.data_root),
-      secret_env: r.redis ? { ...SECRET_FILES } : { REGISTRY_HTTP_SECRET: SECRET_FILES.REGISTRY_HTTP_SECRET },
+      secret_env: secretEnv(pillar),
     });
     host.addRoute({ prefix: REGISTRY_ROUTE, upstream: { host: r.host, port: r.port }, max_body_size: '0' });
     host.addRenderer(renderRegistry);

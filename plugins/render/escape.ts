@@ -73,6 +73,15 @@ export function redisQuote(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
+/**
+ * The registry's environment overrides (REGISTRY_HTTP_SECRET...): it parses the
+ * value as YAML into the field, so `a: b`, `- x`, `null` or `123` would not come
+ * back as written. A JSON string is a YAML double-quoted scalar of exactly that text.
+ */
+export function registryEnvValue(value: string): string {
+  return JSON.stringify(value);
+}
+
 /** logrotate: a double-quoted path; a quote or a brace would end it or open a block. */
 export function logrotatePath(value: string): string {
   refuseControl('logrotate', value);
