@@ -3,7 +3,7 @@
 // (the pillar's binaries, package, publish and engine settings, corpus.lock.json,
 // the builders' recipe tags or pinned images, the kit's version and modules), and the
 // identity of every output (each entry of package.dir, dist/bin and the folder
-// the publish target shows, and the target's link) and of the cache entries the
+// the publish target shows, the target's link and its versions folder) and of the cache entries the
 // release came from (a damaged one is found by the full run): device, inode, mode, link
 // count, size, and mtime and ctime in nanoseconds. Writing, touching, replacing
 // or renaming over a file changes its ctime, which no one can set back, so a file
@@ -27,6 +27,7 @@ import type { Pipe } from '../lib/pipe.ts';
 import { resolveTag, SHA } from '../lib/remote-tag.ts';
 import { packageFile } from '../pillar/package-root.ts';
 import { localPublishDir, publishTarget } from './publish/index.ts';
+import { versionsDir } from './publish/local.ts';
 
 /** Bumped when what the stamp records changes, so an older stamp is not trusted. */
 const STAMP_FORMAT = 1;
@@ -112,6 +113,8 @@ async function outputs(ctx: Context, release: readonly SelectedBinary[], cached:
     ...release.map((b) => join(ctx.paths.bin, b.name)),
     target,
     ...(shown ? await listed(shown) : []),
+    // The folder itself: an entry a killed publish left there changes it, and the full run removes the entry.
+    versionsDir(target),
     ...cached,
   ];
   const entries = await Promise.all([...new Set(paths)].map(async (path) => [path, ...(await identity(path))] as const));

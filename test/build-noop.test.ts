@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildProject, snapshot, useGulpCli, type BuildProject, type Run } from './helpers/build-project.ts';
 import { REPO_ROOT, runGulp } from './helpers/gulp.ts';
@@ -124,6 +124,18 @@ test('a file of the publish folder changed (same size, mtime set back) or remove
   const removed = await project.run('release');
   ok(t, removed);
   t.regex(removed.err, /publish: copied SHA256SUMS \(new\)/);
+});
+
+test('what a killed publish left in the versions folder makes the next release run every step, which removes it', async (t) => {
+  const project = await released(t);
+  const leftover = join(project.cwd, 'dist/publish/.attachedfiles.versions/staging-0badf00d');
+  await mkdir(leftover);
+  await writeFile(join(leftover, 'SHA256SUMS'), 'half a copy');
+  const run = await project.run('release');
+  ok(t, run);
+  t.false(upToDate(run), run.err);
+  t.regex(run.err, /publish: removing .*staging-0badf00d \(left by an interrupted run\)/);
+  await t.throwsAsync(stat(leftover), { code: 'ENOENT' });
 });
 
 test('a new pin (a commit SHA: no tag to check upstream) runs every step and releases it', async (t) => {
