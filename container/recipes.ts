@@ -159,6 +159,11 @@ function aptMirror(env: NodeJS.ProcessEnv, suite: string): string {
   return (usable.find((e) => e.suites.includes(suite)) ?? usable.find((e) => !/security/.test(e.uri)))?.uri ?? 'http://deb.debian.org/debian';
 }
 
+/** The tag a recipe's image has (a hash of the recipe): what the release stamp records, without asking the engine. */
+export async function recipeTag(ctx: Context, name: string): Promise<string> {
+  return (await loadRecipe(ctx, name)).tag;
+}
+
 /** The image of a recipe: reused when its tag exists, otherwise built (one builder at a time per tag). */
 export async function recipeImage(ctx: Context, name: string): Promise<Image> {
   const recipe = await loadRecipe(ctx, name);

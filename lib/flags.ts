@@ -37,11 +37,11 @@ export interface Flags {
   quiet: boolean;
   /** Accept a tag that now resolves to another commit than corpus.lock.json says. */
   repin: boolean;
-  /** ca: start over (a new CA, server certificate and token key pair). */
+  /** ca: start over (a new CA, server certificate and token key pair); release: every step even when up to date. */
   force: boolean;
   /** up: return once healthy, leaving the supervisor running; image:run: docker run --detach. */
   detach: boolean;
-  /** status: machine-readable output. */
+  /** status, doctor: machine-readable output. */
   json: boolean;
   /** image:dev: an interactive shell instead of the launcher. */
   shell: boolean;
@@ -59,7 +59,7 @@ export const KIT_FLAGS = {
   quiet: { name: 'quiet', help: 'log warnings and errors only' },
   repin: { name: 'repin', help: 'accept tags that moved since corpus.lock.json was written' },
   stdout: { name: 'stdout', help: 'print to stdout instead of writing the file' },
-  force: { name: 'force', help: 'start over (a new CA, server certificate and token key pair)' },
+  force: { name: 'force', help: 'ca: start over (a new CA, server certificate and token key pair); release: run every step even when nothing changed' },
   detach: { name: 'detach', help: 'return once the stack is healthy (up), or run the container in the background (image:run)' },
   json: { name: 'json', help: 'print JSON for scripts' },
   shell: { name: 'shell', help: 'an interactive shell in the container instead of the launcher' },

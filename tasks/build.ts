@@ -1,12 +1,15 @@
 // The build tasks, each a slice of the one ordered pipeline: a step runs the
 // steps before it (fetch → compile → package → publish), every step skipping
-// what is already up to date. A new step (render, image) is one line here.
+// what is already up to date; `release` records what it left (tasks/stamp.ts)
+// and stops at once when nothing changed since. A new step (render, image) is
+// one line here.
 import { Pipeline, runPipes, type Pipe } from '../lib/pipe.ts';
 import { compilePipe } from './compile.ts';
 import { fetchPipe } from './fetch.ts';
 import { packagePipe } from './package.ts';
 import { publishPipes } from './publish/index.ts';
 import { pinsOutdatedTask } from './pins.ts';
+import { releaseUpToDate, stampPipe } from './stamp.ts';
 import { defineTask } from './task.ts';
 
 /** The release steps in order. */
@@ -30,9 +33,12 @@ export const buildTasks = [
   }),
   defineTask({
     name: 'release',
-    description: 'fetch -> compile -> package -> publish (--dry-run: publish prints its plan only)',
-    flags: ['only', 'repin', 'target', 'dryRun'],
-    run: through(pipeline.pipes),
+    description: 'fetch -> compile -> package -> publish (--dry-run: publish prints its plan only); up to date when nothing changed since the last one',
+    flags: ['only', 'repin', 'target', 'dryRun', 'force'],
+    async run(ctx) {
+      if (await releaseUpToDate(ctx)) return;
+      await runPipes(ctx, [...pipeline.pipes, stampPipe]);
+    },
   }),
   pinsOutdatedTask,
 ];

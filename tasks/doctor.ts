@@ -1,5 +1,6 @@
-// doctor: one OK/FAIL line per prerequisite, each FAIL with the fix to apply.
-// It reports whether a token is set, never its value.
+// doctor: one OK/FAIL line per prerequisite, each FAIL with the fix to apply
+// (--json: {ok, checks: [{name, ok, detail, fix?}]} on stdout, nothing else);
+// a non-zero exit when a check fails. It reports whether a token is set, never its value.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Context } from '../lib/context.ts';
@@ -85,7 +86,8 @@ async function pins(ctx: Context): Promise<Check> {
 
 export const doctorTask = defineTask({
   name: 'doctor',
-  description: 'Check docker, git, xz, the editor group, tokens (never printed), pins, and the stack\'s programs (nginx, supervisord or circus, redis-server, sshd, openssl)',
+  description: 'Check docker, git, xz, the editor group, tokens (never printed), pins, and the stack\'s programs (nginx, supervisord or circus, redis-server, sshd, openssl); --json: the checks as JSON on stdout',
+  flags: ['json'],
   async run(ctx) {
     const engine = ctx.pillar.engine;
     const server = await commandVersion(ctx, [engine, 'version', '--format', '{{.Server.Version}}']);
@@ -102,10 +104,13 @@ export const doctorTask = defineTask({
       await pins(ctx),
       ...(await stackPrograms(ctx)),
     ];
-    for (const check of checks) {
-      ctx.log.print(`${check.ok ? 'OK  ' : 'FAIL'} ${check.name}: ${check.detail}${check.fix ? `\n     fix: ${check.fix}` : ''}`);
-    }
     const failed = checks.filter((c) => !c.ok);
+    if (ctx.flags.json) ctx.log.print(JSON.stringify({ ok: failed.length === 0, checks }, null, 2));
+    else {
+      for (const check of checks) {
+        ctx.log.print(`${check.ok ? 'OK  ' : 'FAIL'} ${check.name}: ${check.detail}${check.fix ? `\n     fix: ${check.fix}` : ''}`);
+      }
+    }
     if (failed.length > 0) throw new UserError(`doctor: ${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => c.name).join(', ')}`);
   },
 });

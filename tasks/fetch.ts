@@ -9,20 +9,15 @@ import type { SourceArtifact } from '../lib/artifacts.ts';
 import { binaryLog, nothingSelected, selection, selectOnce, type SelectedBinary } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
-import { exportTree, fetchInto, hasCommit, initStore, keepCommit, lsRemote, RemoteError, resolveInStore } from '../lib/git.ts';
+import { exportTree, fetchInto, hasCommit, initStore, keepCommit, resolveInStore } from '../lib/git.ts';
 import { readLock, updateLock, type LockEntry, type LockFile } from '../lib/lockfile.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { mapLimit, settledValues } from '../lib/pool.ts';
+import { remotesOf, resolveTag, SHA, type Resolved } from '../lib/remote-tag.ts';
 
-const SHA = /^[0-9a-f]{40}$/;
 /** Network-bound, not CPU-bound: a few remotes at once. */
 const PARALLEL_FETCHES = 4;
-
-interface Resolved {
-  remote: string;
-  commit: string;
-}
 
 function sourcePaths(ctx: Context, name: string, commit: string) {
   return { store: join(ctx.paths.cache, 'sources', `${name}.git`), tree: join(ctx.paths.cache, 'trees', commit) };
@@ -30,44 +25,6 @@ function sourcePaths(ctx: Context, name: string, commit: string) {
 
 function versionOf(ref: string): string {
   return SHA.test(ref) ? ref.slice(0, 12) : ref;
-}
-
-function remotesOf({ config }: SelectedBinary): string[] {
-  return [config.source.mirror, config.source.git].filter((r): r is string => Boolean(r));
-}
-
-/** Newest tags of a remote for an error message, or nothing when it cannot be listed. */
-async function someTags(ctx: Context, remote: string): Promise<string> {
-  try {
-    const tags = [...(await lsRemote(ctx, remote, ['--tags', '--refs'])).keys()].map((r) => r.slice('refs/tags/'.length));
-    return tags.length ? ` (tags there: ${tags.slice(-8).join(', ')})` : ' (it has no tags)';
-  } catch {
-    return '';
-  }
-}
-
-/** The commit a tag names, from the first remote (mirror, then git) that has it. */
-async function resolveTag(ctx: Context, binary: SelectedBinary): Promise<Resolved> {
-  const { name, config } = binary;
-  const ref = config.source.ref;
-  const problems: string[] = [];
-  for (const remote of remotesOf(binary)) {
-    let refs: Map<string, string>;
-    try {
-      refs = await lsRemote(ctx, remote, [], [`refs/tags/${ref}`, `refs/tags/${ref}^{}`, `refs/heads/${ref}`]);
-    } catch (error) {
-      if (!(error instanceof RemoteError)) throw error;
-      problems.push(error.message);
-      continue;
-    }
-    const commit = refs.get(`refs/tags/${ref}`);
-    if (commit) return { remote, commit };
-    if (refs.has(`refs/heads/${ref}`)) {
-      throw new UserError(`binaries.${name}.source.ref: "${ref}" is a branch at ${remote}, not a tag; a branch moves, so pin a tag or a full commit SHA`);
-    }
-    problems.push(`${remote} has no tag "${ref}"${await someTags(ctx, remote)}`);
-  }
-  throw new UserError(`binaries.${name}.source.ref: cannot resolve tag "${ref}": ${problems.join('; ')}`);
 }
 
 /** Makes sure the store holds `commit`, fetched from the first remote that serves it. */

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { createContext, type Context, type ContextOptions } from '../lib/context.ts';
 import { UserError, masked } from '../lib/errors.ts';
-import { flagsFromUsage, kitFlags, parseArgv, pillarFilesOf, type FlagSpecs, type FlagValues } from '../lib/flags.ts';
+import { flagsFromUsage, kitFlags, parseArgv, pillarFilesOf, type Flags, type FlagSpecs, type FlagValues } from '../lib/flags.ts';
 import { Logger } from '../lib/logger.ts';
 import type { Tree } from '../pillar/merge.ts';
 import type { Pillar } from '../pillar/schema.ts';
@@ -95,19 +95,36 @@ function fromPluginTask({ owner, value }: { owner: string; value: TaskSpec }): R
   };
 }
 
+/** The context made while gulp loads the gulpfile, kept for the first task run whose flags are the same. */
+interface Preloaded {
+  /** The kit's flags it was made with (JSON). */
+  flags: string;
+  ctx: Context;
+}
+
 /**
  * Plugin tasks must be known when gulp lists tasks, before any task runs, so the
- * plugins are set up once at load time. A pillar that does not load hides them,
- * and says so on stderr with its first problem; running `pillar:check` shows all.
+ * plugins are set up once at load time. That context is made with the flags the
+ * command line gives the kit, so the task run next (one per `gulp` command, as a
+ * rule) takes it instead of loading the pillar and the plugins a second time.
+ * A pillar that does not load hides the plugin tasks, and says so on stderr with
+ * its first problem; running `pillar:check` shows all.
  */
-async function pluginTasks(options: ContextOptions, pillarFiles: string[]): Promise<{ owner: string; value: TaskSpec }[]> {
+async function preload(options: ContextOptions, argv: readonly string[], userDir: string, specs: FlagSpecs): Promise<{ tasks: { owner: string; value: TaskSpec }[]; preloaded?: Preloaded }> {
+  let flags: Flags;
   try {
-    const ctx = await createContext({ ...options, flags: kitFlags({ values: { pillar: pillarFiles }, silent: false }) });
-    return ctx.plugins.tasks;
+    flags = kitFlags(parseArgv(argv, specs, userDir));
+  } catch {
+    // A plugin's flag (not known yet) or a mistake the task's own parse reports: the pillar files are enough here.
+    flags = kitFlags({ values: { pillar: pillarFilesOf(argv, userDir) }, silent: false });
+  }
+  try {
+    const ctx = await createContext({ ...options, flags });
+    return { tasks: ctx.plugins.tasks, preloaded: { flags: JSON.stringify(flags), ctx } };
   } catch (error) {
     const log = new Logger(options.logger);
     log.warn(`plugin tasks are not listed: ${firstProblem((error as Error).message)}; run \`gulp pillar:check\` to see every problem`);
-    return [];
+    return { tasks: [] };
   }
 }
 
@@ -158,9 +175,17 @@ export async function createTasks<const T extends readonly KitTask[] = []>(optio
   const argv = options.argv ?? process.argv.slice(2);
   const userDir = resolve(options.userDir ?? process.env.INIT_CWD ?? process.cwd());
   const runnables = [...kit, ...own];
-  for (const task of (await pluginTasks(contextOptions, pillarFilesOf(argv, userDir))).map(fromPluginTask)) {
+  const loaded = await preload(contextOptions, argv, userDir, Object.assign({}, ...runnables.map((r) => r.specs)));
+  let preloaded = loaded.preloaded;
+  for (const task of loaded.tasks.map(fromPluginTask)) {
     if (!runnables.some((r) => r.name === task.name)) runnables.push(task); // a duplicate is reported when a task runs
   }
+  /** The run's context: the preloaded one if its flags are these (once: a context belongs to one run), else a new one. */
+  const contextFor = async (flags: Flags) => {
+    const reuse = preloaded?.flags === JSON.stringify(flags) ? preloaded.ctx : undefined;
+    preloaded = undefined;
+    return reuse ?? createContext({ ...contextOptions, flags });
+  };
   const byName = new Map(runnables.map((r) => [r.name, r]));
   const everyFlag: FlagSpecs = Object.assign({}, ...runnables.map((r) => r.specs));
 
@@ -186,7 +211,7 @@ export async function createTasks<const T extends readonly KitTask[] = []>(optio
       const log = new Logger(options.logger);
       const parsed = await masked(log, async () => flagsOf(task));
       if (task.bare) return masked(log, () => task.run({ cwd, log }, parsed.values));
-      const ctx = await createContext({ ...contextOptions, flags: kitFlags(parsed) });
+      const ctx = await contextFor(kitFlags(parsed));
       return masked(ctx.log, () => task.run(ctx, parsed.values));
     };
     tasks[task.name] = Object.assign(run, { displayName: task.name, description: task.description, flags: flagHelp(task.specs) });

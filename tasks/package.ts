@@ -2,10 +2,10 @@
 // and .xz.sha256, a sorted SHA256SUMS and manifest.json, all written into a
 // staging directory that replaces dist/release whole: binaries that left the
 // release leave with it, and a failure leaves the previous release as it was.
-import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import type { Artifact, BinaryArtifact } from '../lib/artifacts.ts';
+import { archiveCacheEntry } from '../lib/archive-cache.ts';
 import { writeFileAtomic } from '../lib/atomic.ts';
 import { binaryLog, nothingSelected, selection, selectOnce } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
@@ -17,10 +17,7 @@ import type { Pipe } from '../lib/pipe.ts';
 import { startProgress } from '../lib/progress.ts';
 import { CORES, mapLimit, settledValues } from '../lib/pool.ts';
 import { OwnedDir } from '../lib/owned-dir.ts';
-import { compressFile, decompressedSha256, XZ_BLOCK_SIZE, xzArgs, type XzSettings } from '../lib/xz.ts';
-
-/** Bumped when the archive format changes, so older cached archives are not reused. */
-const ARCHIVE_FORMAT = 1;
+import { compressFile, decompressedSha256, xzArgs, type XzSettings } from '../lib/xz.ts';
 
 const archiveName = (binary: string, version: string) => `${binary}-${version}.xz`;
 
@@ -52,10 +49,7 @@ async function archive(ctx: Context, binary: BinaryArtifact, settings: XzSetting
 }
 
 /** The archive cache entry of a binary compressed with `settings`. */
-function cacheEntry(ctx: Context, binary: BinaryArtifact, settings: XzSettings): string {
-  const key = createHash('sha256').update(JSON.stringify({ format: ARCHIVE_FORMAT, input: binary.sha256, args: xzArgs(settings).slice(1), block: XZ_BLOCK_SIZE })).digest('hex');
-  return join(ctx.paths.cache, 'xz', `${key}.xz`);
-}
+const cacheEntry = (ctx: Context, binary: BinaryArtifact, settings: XzSettings) => archiveCacheEntry(ctx.paths.cache, binary.sha256, settings);
 
 /** Compresses the compile output into the archive cache, with the archive's digest beside it. */
 async function compressIntoCache(ctx: Context, binary: BinaryArtifact, settings: XzSettings, cached: string): Promise<void> {

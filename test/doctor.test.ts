@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTasks } from '../index.ts';
+import { useGulpCli } from './helpers/build-project.ts';
+import { runGulp } from './helpers/gulp.ts';
 import { requireCommands } from './helpers/prerequisites.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -16,14 +18,14 @@ const [GROUP, GID] = ((fields) => [fields[0]!, Number(fields[2])] as const)(
 );
 
 /** Runs doctor in a new project; `lock`: the corpus.lock.json it holds. */
-async function doctor(t: Parameters<typeof tempDir>[0], pillar: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, lock?: string) {
+async function doctor(t: Parameters<typeof tempDir>[0], pillar: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, lock?: string, argv: string[] = []) {
   const cwd = await tempDir(t);
   if (lock !== undefined) await writeFile(join(cwd, 'corpus.lock.json'), lock);
   let out = '';
   let err = '';
   const tasks = await createTasks({
     cwd,
-    argv: [],
+    argv,
     env: { PATH: process.env.PATH, ...env },
     pillar: [{ data_root: join(cwd, 'data'), ...pillar }],
     logger: { out: (s) => void (out += s), err: (s) => void (err += s) },
@@ -78,4 +80,41 @@ test('an unreadable corpus.lock.json fails the pins check with the fix', async (
   const run = await doctor(t, { editor: { group: GROUP, gid: GID } }, {}, '{"binaries": {"registry": {"ref": "v2.8.3"}}}');
   t.regex(run.error?.message ?? '', /1 check failed: pins/);
   t.regex(run.out, /^FAIL pins: \S*corpus\.lock\.json: not a corpus lock file \(binaries\.registry: expected \{ref, commit\}\).*\n +fix: delete it and run `gulp fetch`/m);
+});
+
+interface DoctorJson {
+  ok: boolean;
+  checks: { name: string; ok: boolean; detail: string; fix?: string }[];
+}
+
+test('--json prints only {ok, checks} on stdout, each check with name, ok and detail, the token never in it', async (t) => {
+  const token = 'ghp_doctorJsonToken1234567890';
+  const run = await doctor(t, { editor: { group: 'nosuchgroupxyz', gid: 65753 } }, { GITHUB_TOKEN: token }, undefined, ['--json']);
+  const report = JSON.parse(run.out) as DoctorJson;
+  t.false(report.ok);
+  t.deepEqual(report.checks.slice(0, 6).map((c) => c.name), ['container engine', 'git', 'xz', 'editor group', 'GitHub token', 'pins']);
+  for (const check of report.checks) t.deepEqual(Object.keys(check).filter((k) => !['name', 'ok', 'detail', 'fix'].includes(k)), [], check.name);
+  const group = report.checks.find((c) => c.name === 'editor group');
+  t.deepEqual(group, { name: 'editor group', ok: false, detail: 'group "nosuchgroupxyz" does not exist', fix: 'groupadd -g 65753 nosuchgroupxyz && gpasswd -a "$(whoami)" nosuchgroupxyz' });
+  t.is(report.checks.find((c) => c.name === 'GitHub token')?.detail, 'GITHUB_TOKEN is set');
+  t.regex(run.error?.message ?? '', /^doctor: 1 check failed: editor group$/);
+  t.false((run.out + run.err).includes(token));
+});
+
+test('gulp doctor --json: stdout is exactly the JSON, gulp\'s and the kit\'s lines on stderr, exit 1 when a check fails', async (t) => {
+  const cwd = await tempDir(t);
+  await useGulpCli(cwd);
+  await writeFile(join(cwd, 'pillar.yml'), JSON.stringify({ data_root: join(cwd, 'data'), editor: { group: 'nosuchgroupxyz', gid: 65753 } }));
+  const failing = await runGulp(cwd, ['doctor', '--json', '--pillar', 'pillar.yml'], { PATH: process.env.PATH });
+  t.is(failing.code, 1, failing.all);
+  const report = JSON.parse(failing.stdout) as DoctorJson;
+  t.false(report.ok);
+  t.true(report.checks.some((c) => c.name === 'editor group' && !c.ok));
+  t.regex(failing.stderr, /doctor: 1 check failed: editor group/);
+
+  await writeFile(join(cwd, 'pillar.yml'), JSON.stringify({ data_root: join(cwd, 'data'), editor: { group: GROUP, gid: GID } }));
+  const passing = await runGulp(cwd, ['doctor', '--json', '--pillar', 'pillar.yml'], { PATH: process.env.PATH });
+  const all = JSON.parse(passing.stdout) as DoctorJson;
+  t.is(passing.code, all.ok ? 0 : 1, passing.all);
+  t.true(all.checks.find((c) => c.name === 'editor group')?.ok);
 });

@@ -10,11 +10,16 @@ import { loadReleasePipe, releaseFiles } from './release-files.ts';
 import { planText, summaryText } from './summary.ts';
 import type { Publisher } from './types.ts';
 
+/** This run's publish target: --target, else publish.target. */
+export const publishTarget = (ctx: Pick<Context, 'flags' | 'pillar'>) => ctx.flags.target ?? ctx.pillar.publish.target;
+
+/** The folder the local target shows the release in: publish.local.dir/<tag>. */
+export const localPublishDir = (ctx: Pick<Context, 'cwd' | 'pillar'>) => resolve(ctx.cwd, ctx.pillar.publish.local.dir, ctx.pillar.publish.github.tag);
+
 /** The publisher of this run's target; octokit is only loaded for a GitHub target. */
 async function publisherFor(ctx: Context): Promise<Publisher> {
   const { publish } = ctx.pillar;
-  const target = ctx.flags.target ?? publish.target;
-  if (target === 'local') return new LocalPublisher(resolve(ctx.cwd, publish.local.dir, publish.github.tag), ctx.log, { lockTimeoutMs: lockTimeoutMs(ctx.env, 600) });
+  if (publishTarget(ctx) === 'local') return new LocalPublisher(localPublishDir(ctx), ctx.log, { lockTimeoutMs: lockTimeoutMs(ctx.env, 600) });
   const { GitHubPublisher } = await import('./github.ts');
   return new GitHubPublisher({ repo: publish.github.repo, tag: publish.github.tag, baseUrl: publish.github.base_url, token: readToken(ctx.env, ctx.log), log: ctx.log });
 }

@@ -61,6 +61,9 @@ interface Decision {
 
 const id = () => randomBytes(4).toString('hex');
 
+/** Where the versions of the folder `dir` shows are kept (and what killed runs left). */
+export const versionsDir = (dir: string) => join(dirname(dir), `.${basename(dir)}.versions`);
+
 export class LocalPublisher implements Publisher {
   readonly description: string;
   readonly #dir: string;
@@ -70,7 +73,7 @@ export class LocalPublisher implements Publisher {
 
   constructor(dir: string, log: Logger, options: LocalOptions = {}) {
     this.#dir = dir;
-    this.#versions = join(dirname(dir), `.${basename(dir)}.versions`);
+    this.#versions = versionsDir(dir);
     this.#log = log;
     this.#options = options;
     this.description = `local folder ${dir}`;
