@@ -5,7 +5,7 @@
 // become a few, with TypeBox reduced to what the kit uses. Every other
 // dependency stays an import, installed beside the package.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -27,12 +27,16 @@ const notices = INLINED.map((name) => `/*! ${name}:\n${licenseText(name)}\n*/`);
 const requireShim = "import { createRequire as __kitCreateRequire } from 'node:module';\nconst require = __kitCreateRequire(import.meta.url);";
 
 process.chdir(root);
-rmSync('build', { recursive: true, force: true });
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+// Built beside build/, then swapped in: tests pack the kit (which rebuilds) while
+// others read build/ (the stack's cron runs build/cron.js), and must never see
+// a half-written one.
+const staging = `build.staging-${process.pid}`;
+rmSync(staging, { recursive: true, force: true });
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', staging], { stdio: 'inherit' });
 await build({
   // cron.js: the stack's cron process (lib/cron/main.ts), which supervisord runs with node.
   entryPoints: { index: 'index.ts', cron: 'lib/cron/main.ts' },
-  outdir: 'build',
+  outdir: staging,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -43,3 +47,21 @@ await build({
   banner: { js: [...notices, requireShim].join('\n') },
   logLevel: 'warning',
 });
+// Another build may swap its own in between: then set that one aside too, and try again.
+const olds = [];
+for (;;) {
+  const old = `build.old-${process.pid}-${olds.length}`;
+  try {
+    renameSync('build', old);
+    olds.push(old);
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+  }
+  try {
+    renameSync(staging, 'build');
+    break;
+  } catch (error) {
+    if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+  }
+}
+for (const old of olds) rmSync(old, { recursive: true, force: true });
