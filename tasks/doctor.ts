@@ -34,6 +34,8 @@ async function stackPrograms(ctx: Context): Promise<Check[]> {
     ['redis-server', ['redis-server', '--version'], 'apt-get install redis-server'],
     ['sshd', ['/usr/sbin/sshd', '-V'], 'apt-get install openssh-server'],
     ['openssl', ['openssl', 'version'], 'apt-get install openssl'],
+    // The supervisor starts a process that needs secrets through with-secrets.sh, which drops privileges with it.
+    ['setpriv', ['setpriv', '--version'], 'apt-get install util-linux'],
   ];
   const checks = await Promise.all(programs.map(async ([name, command, fix]): Promise<Check> => {
     const version = await commandVersion(ctx, command);
@@ -86,7 +88,7 @@ async function pins(ctx: Context): Promise<Check> {
 
 export const doctorTask = defineTask({
   name: 'doctor',
-  description: 'Check docker, git, xz, the editor group, tokens (never printed), pins, and the stack\'s programs (nginx, supervisord or circus, redis-server, sshd, openssl); --json: the checks as JSON on stdout',
+  description: 'Check docker, git, xz, the editor group, tokens (never printed), pins, and the stack\'s programs (nginx, supervisord or circus, redis-server, sshd, openssl, setpriv); --json: the checks as JSON on stdout',
   flags: ['json'],
   async run(ctx) {
     const engine = ctx.pillar.engine;

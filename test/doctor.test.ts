@@ -38,9 +38,18 @@ test('all OK: engine, git, xz, editor group with its gid, token set but not show
   const token = 'ghp_doctorTokenValue1234567890';
   const run = await doctor(t, { editor: { group: GROUP, gid: GID } }, { GITHUB_TOKEN: token });
   t.is(run.error, undefined, run.out + run.err);
-  for (const name of ['container engine', 'git', 'xz', 'editor group', 'GitHub token', 'pins']) t.regex(run.out, new RegExp(`^OK +${name}: `, 'm'));
+  for (const name of ['container engine', 'git', 'xz', 'editor group', 'GitHub token', 'pins', 'nginx', 'supervisord', 'redis-server', 'sshd', 'openssl', 'setpriv']) t.regex(run.out, new RegExp(`^OK +${name}: `, 'm'));
   t.regex(run.out, /GitHub token: GITHUB_TOKEN is set/);
   t.false((run.out + run.err).includes(token));
+});
+
+test('a setpriv that does not work fails with the util-linux fix (the supervisor starts processes that need secrets through it)', async (t) => {
+  const bin = await tempDir(t, 'corpus-kit-doctor-bin-');
+  await writeFile(join(bin, 'setpriv'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+  const run = await doctor(t, { editor: { group: GROUP, gid: GID } }, { PATH: `${bin}:${process.env.PATH}` });
+  t.truthy(run.error);
+  t.regex(run.out, /^FAIL +setpriv: setpriv not found or not working/m);
+  t.regex(run.out + run.err, /apt-get install util-linux/);
 });
 
 test('a missing editor group fails with the groupadd fix, naming the gid', async (t) => {
