@@ -9,7 +9,7 @@ import { fetchPipe } from './fetch.ts';
 import { packagePipe } from './package.ts';
 import { publishPipes } from './publish/index.ts';
 import { pinsOutdatedTask } from './pins.ts';
-import { releaseUpToDate, stampPipe } from './stamp.ts';
+import { releaseSettings, releaseUpToDate, stampPipe } from './stamp.ts';
 import { defineTask } from './task.ts';
 
 /** The release steps in order. */
@@ -36,8 +36,10 @@ export const buildTasks = [
     description: 'fetch -> compile -> package -> publish (--dry-run: publish prints its plan only); up to date when nothing changed since the last one',
     flags: ['only', 'repin', 'target', 'dryRun', 'force'],
     async run(ctx) {
-      if (await releaseUpToDate(ctx)) return;
-      await runPipes(ctx, [...pipeline.pipes, stampPipe]);
+      const settings = releaseSettings(ctx);
+      settings.catch(() => undefined); // awaited by the stamp step, which an early failure never reaches
+      if (await releaseUpToDate(ctx, settings)) return;
+      await runPipes(ctx, [...pipeline.pipes, stampPipe(settings)]);
     },
   }),
   pinsOutdatedTask,

@@ -49,10 +49,8 @@ const KIT_CODE = ['build', 'lib', 'tasks', 'tasks/publish', 'container', 'pillar
 /**
  * The kit itself: its version, and the size and mtime of each of its modules,
  * so an edited kit (a checkout, a linked install) is not up to date either.
- * Read once per process.
  */
-let kit: Promise<unknown> | undefined;
-const kitIdentity = () => (kit ??= (async () => {
+const kitIdentity = async () => {
   const version = JSON.parse(await readFile(packageFile('package.json'), 'utf8')) as { version?: unknown };
   const files = (await Promise.all(KIT_CODE.map(async (dir) => (await readdir(dir).catch(() => [])).map((name) => join(dir, name))))).flat();
   const code = await Promise.all(files.map(async (file) => {
@@ -60,7 +58,7 @@ const kitIdentity = () => (kit ??= (async () => {
     return s.isFile() ? `${file}:${s.size}:${s.mtimeNs}` : '';
   }));
   return { version: version.version, code };
-})());
+};
 
 /** Why this run's outputs are not the whole release of its pillar (so nothing is recorded), or false. */
 function unstampable(ctx: Context): string | false {
@@ -72,20 +70,37 @@ function unstampable(ctx: Context): string | false {
   return false;
 }
 
-/** The digest of every input that decides the release's outputs. */
-async function inputsDigest(ctx: Context, release: readonly SelectedBinary[]): Promise<string> {
+/**
+ * Every input that decides the release's outputs but its pins, as they are on
+ * disk now: the kit, the pillar's settings, the builders.
+ */
+async function settingsDigest(ctx: Context, release: readonly SelectedBinary[]): Promise<string> {
   const builders = await Promise.all(release.map(async ({ name, config: { build } }) => [name, 'recipe' in build.builder ? await recipeTag(ctx, build.builder.recipe) : build.builder.image]));
   const { binaries, package: pkg, publish, engine } = ctx.pillar;
-  const inputs = {
+  const settings = {
     format: STAMP_FORMAT,
     kit: await kitIdentity(),
     pillar: { binaries, package: pkg, publish, engine },
-    lock: await readFile(ctx.paths.lock, 'utf8').catch(() => null),
     builders,
     at: [ctx.paths.release, ctx.paths.bin, localPublishDir(ctx)],
   };
-  return createHash('sha256').update(JSON.stringify(inputs)).digest('hex');
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex');
 }
+
+/** The pins a release is made of: binary -> ref and commit. */
+type Pins = Record<string, { ref: string; commit: string }>;
+
+const inputsDigest = (settings: string, pins: Pins) =>
+  createHash('sha256').update(JSON.stringify({ settings, pins: Object.entries(pins).sort(([a], [b]) => a.localeCompare(b)) })).digest('hex');
+
+/** The pins corpus.lock.json gives the release's binaries (what the next run would build). */
+async function lockedPins(ctx: Context, release: readonly SelectedBinary[]): Promise<Pins> {
+  const lock = await readLock(ctx.paths.lock);
+  return Object.fromEntries(release.map(({ name }) => [name, { ref: lock.binaries[name]?.ref ?? '', commit: lock.binaries[name]?.commit ?? '' }]));
+}
+
+/** The pins this run fetched and built (not the lock on disk now, which a `git pull` during the run may have changed). */
+const builtPins = (ctx: Context): Pins => Object.fromEntries(ctx.artifacts.ofKind('source').map((s) => [s.binary, { ref: s.ref, commit: s.commit }]));
 
 /** What changes when anything writes, replaces, renames over, touches, links or removes the entry; and its ctime. */
 async function identity(path: string): Promise<[string, bigint]> {
@@ -140,7 +155,7 @@ async function movedTags(ctx: Context, release: readonly SelectedBinary[]): Prom
  * Whether the last release recorded by the stamp is this run's: the same inputs,
  * every output as it was left, every tag where the lock pins it. Any doubt is a no.
  */
-export async function releaseUpToDate(ctx: Context): Promise<boolean> {
+export async function releaseUpToDate(ctx: Context, settingsAtStart: Promise<string>): Promise<boolean> {
   const log = ctx.log.child('release:');
   const why = ctx.flags.force ? '--force' : ctx.flags.repin ? '--repin' : unstampable(ctx);
   const stamp = why ? undefined : await readFile(stampFile(ctx), 'utf8').then((text) => JSON.parse(text) as Stamp, () => undefined);
@@ -151,8 +166,9 @@ export async function releaseUpToDate(ctx: Context): Promise<boolean> {
   const { release } = selectBinaries(ctx);
   // Asked at once: with a remote across the network, its answer is what takes longest.
   const tags = movedTags(ctx, release).catch(() => ['corpus.lock.json']);
-  const [inputs, now] = await Promise.all([inputsDigest(ctx, release), outputs(ctx, release, stamp.cached)]);
-  const changed = inputs !== stamp.inputs ? 'the pillar, the lock, a builder or the kit' : changedOutput(stamp.outputs, now.ids);
+  const [settings, pins, now] = await Promise.all([settingsAtStart, lockedPins(ctx, release), outputs(ctx, release, stamp.cached)]);
+  const inputs = inputsDigest(settings, pins);
+  const changed = inputs !== stamp.inputs ? 'the pillar, the pins, a builder or the kit' : changedOutput(stamp.outputs, now.ids);
   const moved = await tags;
   if (changed || moved.length > 0) {
     log.debug(`every step runs (changed since the last release: ${changed ?? `the tag of ${moved.join(', ')}`})`);
@@ -164,16 +180,34 @@ export async function releaseUpToDate(ctx: Context): Promise<boolean> {
   return true;
 }
 
-/** The last step of `release`: records the stamp, under the release lock package holds (no other run's outputs get this run's inputs). */
-export const stampPipe: Pipe = {
+/**
+ * The settings of a release, read when it starts: what the stamp records is what
+ * the run was given, not what a `git pull` during a long build left on disk.
+ */
+export function releaseSettings(ctx: Context): Promise<string> {
+  return settingsDigest(ctx, selectBinaries(ctx).release);
+}
+
+/**
+ * The last step of `release`: records the stamp, under the release lock package
+ * holds (no other run's outputs get this run's inputs), with the pins it built.
+ * Settings that changed while it ran (a recipe, the kit) are recorded by no
+ * stamp: the next release runs every step.
+ */
+export const stampPipe = (settingsAtStart: Promise<string>): Pipe => ({
   name: 'stamp',
   skip: unstampable,
   async run(ctx) {
     const { release } = selectBinaries(ctx);
-    const inputs = await inputsDigest(ctx, release);
-    const settings = { level: ctx.pillar.package.xz_level, extreme: ctx.pillar.package.xz_extreme };
+    const settings = await settingsAtStart;
+    if ((await settingsDigest(ctx, release)) !== settings) {
+      ctx.log.child('release:').info('not recorded as up to date: a builder recipe or the kit changed while it ran (the next release runs every step)');
+      return;
+    }
+    const inputs = inputsDigest(settings, builtPins(ctx));
+    const xz = { level: ctx.pillar.package.xz_level, extreme: ctx.pillar.package.xz_extreme };
     const cached = ctx.artifacts.ofKind('binary').flatMap((b) => {
-      const archive = archiveCacheEntry(ctx.paths.cache, b.sha256, settings);
+      const archive = archiveCacheEntry(ctx.paths.cache, b.sha256, xz);
       return [b.stored, join(dirname(b.stored), 'meta.json'), archive, `${archive}.json`];
     });
     let now = await outputs(ctx, release, cached);
@@ -185,4 +219,4 @@ export const stampPipe: Pipe = {
     const stamp: Stamp = { format: STAMP_FORMAT, inputs, cached, outputs: now.ids };
     await writeFileAtomic(stampFile(ctx), `${JSON.stringify(stamp, null, 2)}\n`);
   },
-};
+});

@@ -177,7 +177,9 @@ test('--force runs every step; so do --dry-run and --only, which record nothing:
   t.true(upToDate(again), again.err);
 });
 
-test('gulp release from the command line is up to date too; after an edit of the kit\'s own code it runs every step', async (t) => {
+// Serial (ava runs serial tests before the others): it edits the kit itself, which
+// no other release may see happen while it runs (that release would not be recorded).
+test.serial('gulp release from the command line is up to date too; after an edit of the kit\'s own code it runs every step', async (t) => {
   const project = await released(t);
   await useGulpCli(project.cwd);
   const release = () => runGulp(project.cwd, ['release', '--pillar', 'pillar.yml'], project.env);
