@@ -72,6 +72,14 @@ const REGISTRATIONS: [string, (h: PluginHost) => void, RegExp][] = [
   ['a route prefix with }', (h) => h.addRoute({ prefix: '/x}', upstream: { host: '127.0.0.1', port: 1 } }), /prefix/],
   ['a rendered file outside etc', (h) => h.addRenderer(() => [{ path: '../evil', content: '' }]), /path: expected path relative to \{data_root\}\/etc/],
   ['a secret_env file outside secrets/processes', (h) => h.addProcess({ name: 'x', command: ['/bin/true'], secret_env: { TOKEN: '../../ca/ca.key' } }), /secret_env\.TOKEN/],
+  ['a process with secrets that sets LD_PRELOAD (its wrapper runs as root)', (h) => {
+    h.addProcess({ name: 'x', command: ['/bin/true'], environment: { LD_PRELOAD: '/tmp/evil.so' }, secret_env: { TOKEN: 'x/token' } });
+    h.addRenderer(() => [{ path: 'x/token', content: 'secret-value-1234', private: true }]);
+  }, /process x of plugin "evil" sets LD_PRELOAD: a process with secrets starts as root/],
+  ['a secret_env named LD_LIBRARY_PATH', (h) => {
+    h.addProcess({ name: 'x', command: ['/bin/true'], secret_env: { LD_LIBRARY_PATH: 'x/token' } });
+    h.addRenderer(() => [{ path: 'x/token', content: '/tmp', private: true }]);
+  }, /sets LD_LIBRARY_PATH/],
   ['a secret_env file no renderer returns as private', (h) => {
     h.addProcess({ name: 'x', command: ['/bin/true'], secret_env: { TOKEN: 'x/token' } });
     h.addRenderer(() => [{ path: 'x/token', content: 'not private' }]);

@@ -67,10 +67,25 @@ export function checkToken(stack: Stack): void {
   }
 }
 
-/** Every private file a process reads (secret_env, secret_stdin) is one a renderer returns as private. */
+/**
+ * What the dynamic loader and libc read from the environment (glibc drops them
+ * for setuid programs; a root shell keeps them): a process started as root
+ * through the secrets wrapper may not set them.
+ */
+const LOADER_VARIABLES = /^(LD_\w*|GCONV_PATH|GETCONF_DIR|HOSTALIASES|LOCALDOMAIN|LOCPATH|MALLOC_\w*|NIS_PATH|NLSPATH|RESOLV_HOST_CONF|RES_OPTIONS|TMPDIR|TZDIR)$/;
+
+/**
+ * Every private file a process reads (secret_env, secret_stdin) is one a
+ * renderer returns as private; such a process sets no loader variable.
+ */
 export function checkProcessSecrets(stack: Stack, files: readonly StackFile[]): void {
   const privateFiles = new Set(files.filter((f) => f.private).map((f) => f.path));
   for (const { owner, value } of stack.processes) {
+    if (!value.secret_env && !value.secret_stdin) continue;
+    const loader = [...Object.keys(value.environment ?? {}), ...Object.keys(value.secret_env ?? {})].filter((name) => LOADER_VARIABLES.test(name));
+    if (loader.length > 0) {
+      throw new UserError(`render: process ${value.name} of plugin "${owner}" sets ${loader.join(', ')}: a process with secrets starts as root (to read them), where the loader would obey it; set it in the program's own start script instead`);
+    }
     const wanted = [...Object.values(value.secret_env ?? {}), ...(value.secret_stdin ? [value.secret_stdin] : [])];
     const missing = wanted.filter((path) => !privateFiles.has(path));
     if (missing.length > 0) {
