@@ -2,6 +2,7 @@
 // staged beside {data_root}/etc/, validated by the programs that read them, then
 // swapped in atomically. A render that changes nothing rewrites nothing and says
 // so; --dry-run prints what would change (secret files named, never shown).
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Context } from '../lib/context.ts';
@@ -39,11 +40,14 @@ async function printDiff(ctx: Context, list: readonly Change[], installed: Insta
 /**
  * data_root and the directories processes write into at run time (nginx -t
  * opens its logs and temp paths too): root's, 0750, group the service group, so
- * the services reach their files whatever the umask.
+ * the services reach their files whatever the umask. nginx's temp folder and
+ * redis's are the service user's (`up` gives them to it): made here only when
+ * missing, never taken back from a running stack.
  */
 async function runtimeDirs(stack: Stack, gid: number): Promise<void> {
-  for (const dir of [stack.paths.data, stack.paths.log, stack.paths.run, join(stack.paths.run, 'nginx'), join(stack.paths.data, 'redis')]) {
-    await ensureDir(dir, 0o750, { uid: 0, gid });
+  for (const dir of [stack.paths.data, stack.paths.log, stack.paths.run]) await ensureDir(dir, 0o750, { uid: 0, gid });
+  for (const dir of [join(stack.paths.run, 'nginx'), join(stack.paths.data, 'redis')]) {
+    if (!existsSync(dir)) await ensureDir(dir, 0o750, { uid: 0, gid });
   }
 }
 
@@ -107,9 +111,11 @@ export async function runRender(ctx: Context): Promise<void> {
         ctx.log.info(`render: --dry-run: ${changed.length} file${changed.length === 1 ? '' : 's'} would change; nothing installed`);
         return;
       }
-      // The private files first: the configuration that names them comes second.
-      if (stagedPrivate) await install(secret, stagedPrivate);
+      // The private files first, the configuration that names them second; the
+      // old private files are swept only then (the old configuration may name one).
+      const privateGeneration = stagedPrivate && (await swap(secret.tree, stagedPrivate, treeHash(secret.files), secret.installed));
       const generation = staged ? await install(config, staged) : config.installed.dir;
+      if (privateGeneration) await sweep(secret.tree, privateGeneration);
       ctx.log.info(`render: installed ${etc} -> ${generation}: ${changed.map((c) => `${c.path} (${c.kind})`).join(', ')}`);
     } finally {
       for (const dir of [staged, stagedPrivate]) if (dir) await rm(dir, { recursive: true, force: true });

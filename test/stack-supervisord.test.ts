@@ -4,7 +4,7 @@
 // The tests are serial and share one project.
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { readlinkSync } from 'node:fs';
@@ -259,6 +259,9 @@ test.serial('reconfigure with a new registry.http_secret: only the registry rest
   for (const name of ['redis', 'nginx', 'cron', 'sshd', 'echo']) t.is(after.get(name), before.get(name), `${name} kept its pid`);
   const environ = (await readFile(`/proc/${after.get('registry')}/environ`, 'utf8')).split('\0');
   t.true(environ.includes('REGISTRY_HTTP_SECRET="a-new-http-secret-for-reconfigure"'));
+  // The render reconfigure ran left nginx's temp folder and redis's folder to the service user (large pushes, redis saves).
+  const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+  for (const dir of [join(project.data, 'run', 'nginx'), join(project.data, 'redis')]) t.is((await stat(dir)).uid, nobody, dir);
   await project.setPillar(reconfigured);
   t.is((await project.gulp(['reconfigure'])).code, 0);
 });
