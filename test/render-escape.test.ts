@@ -27,6 +27,7 @@ const WRITES: [string, Escape, string, string][] = [
   ['redis', redisQuote, 'p"w\\d', '"p\\"w\\\\d"'],
   ['logrotate', logrotatePath, '/srv/log/x.log', '"/srv/log/x.log"'],
   ['registry env', registryEnvValue, 'a: b # "c"', '"a: b # \\"c\\""'],
+  ['registry env', registryEnvValue, 'del\x7f c1\x85', '"del\\u007f c1\\u0085"'],
 ];
 
 for (const [syntax, escape, value, written] of WRITES) {
@@ -60,7 +61,7 @@ for (const [syntax, escape, value, why] of REFUSES) {
 }
 
 // What the registry does with an environment override: yaml.Unmarshal into a string field.
-for (const value of ['a: b # c', '- x', '{x: 1}', 'null', '123', '~', 'yes', `it's "quoted" \\ and\ttabbed`, '  padded  ']) {
+for (const value of ['a: b # c', '- x', '{x: 1}', 'null', '123', '~', 'yes', `it's "quoted" \\ and\ttabbed`, '  padded  ', 'del\x7f and c1\x85\x9f']) {
   test(`the registry's environment reads ${JSON.stringify(value)} back as written`, (t) => {
     t.is(parse(registryEnvValue(value)), value);
   });

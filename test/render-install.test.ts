@@ -2,7 +2,7 @@
 // so; --dry-run shows a diff with no secret in it and installs nothing; a render
 // whose nginx config fails nginx -t leaves the installed tree byte-identical;
 // kill -9 at random moments of a render always leaves a whole configuration.
-import { readFile, readlink } from 'node:fs/promises';
+import { appendFile, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
@@ -51,6 +51,19 @@ test('a second render reports no change and keeps every mtime; --dry-run shows t
   t.not(after['nginx/nginx.conf'], times['nginx/nginx.conf']);
   t.is(after['redis/redis.conf'], times['redis/redis.conf']);
   t.is(after['ssh/sshd_config'], times['ssh/sshd_config']);
+});
+
+test('a file of the installed configuration edited by hand is put back by the next render, which says so', async (t) => {
+  requireCommands('nginx', 'openssl', '/usr/sbin/sshd');
+  const p = await renderProject(t);
+  t.is((await p.run(['ca', 'render'])).error, undefined);
+  const before = await treeHashes(p.etc);
+  await appendFile(join(p.etc, 'nginx', 'nginx.conf'), '# edited by hand\n');
+  const again = await p.run(['render']);
+  t.is(again.error, undefined, again.all);
+  t.regex(again.err, /nginx\/nginx\.conf \(changed\)/);
+  t.deepEqual(await treeHashes(p.etc), before);
+  t.is((await p.run(['render'])).error, undefined);
 });
 
 test('a render that fails nginx -t exits with nginx\'s message mapped to the pillar key, and the installed tree stays byte-identical', async (t) => {

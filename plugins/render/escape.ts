@@ -79,7 +79,8 @@ export function redisQuote(value: string): string {
  * back as written. A JSON string is a YAML double-quoted scalar of exactly that text.
  */
 export function registryEnvValue(value: string): string {
-  return JSON.stringify(value);
+  // JSON leaves DEL and the C1 controls raw, which YAML does not allow in a scalar.
+  return JSON.stringify(value).replace(/[\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** logrotate: a double-quoted path; a quote or a brace would end it or open a block. */

@@ -25,7 +25,7 @@ export const etcTree = (data: string, gid: number): Tree => ({ parent: data, nam
 export const privateTree = (processSecrets: string): Tree => ({ parent: dirname(processSecrets), name: basename(processSecrets), gid: 0, private: true });
 
 const names = (tree: Tree) => ({
-  generation: new RegExp(`^\\.${tree.name}\\.gen-[0-9a-f]{16}$`),
+  generation: new RegExp(`^\\.${tree.name}\\.gen-[0-9a-f]{16}(?:-[0-9a-f]{8})?$`),
   staging: new RegExp(`^\\.${tree.name}\\.staging-(\\d+)-[0-9a-f]{8}$`),
   link: new RegExp(`^\\.${tree.name}\\.link-(\\d+)-[0-9a-f]{8}$`),
 });
@@ -139,7 +139,9 @@ export async function stage(tree: Tree, files: readonly StackFile[], installed: 
 /** Makes the staged directory the installed generation: rename it, then swap the tree's link in one rename(). */
 export async function swap(tree: Tree, staged: string, hash: string, installed: Installed): Promise<string> {
   const data = tree.parent;
-  const generation = join(data, `.${tree.name}.gen-${hash}`);
+  let generation = join(data, `.${tree.name}.gen-${hash}`);
+  // The installed generation already has this name when a file in it was edited by hand: the new one takes another.
+  if (generation === installed.dir) generation += `-${randomBytes(4).toString('hex')}`;
   // A generation of this name that is not installed is a leftover of an earlier run.
   if (existsSync(generation) && generation !== installed.dir) await rm(generation, { recursive: true, force: true });
   await rename(staged, generation);
