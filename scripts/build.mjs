@@ -5,6 +5,7 @@
 // become a few, with TypeBox reduced to what the kit uses. Every other
 // dependency stays an import, installed beside the package.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,8 +31,7 @@ process.chdir(root);
 // Built beside build/, then swapped in: tests pack the kit (which rebuilds) while
 // others read build/ (the stack's cron runs build/cron.js), and must never see
 // a half-written one.
-const staging = `build.staging-${process.pid}`;
-rmSync(staging, { recursive: true, force: true });
+const staging = `build.staging-${process.pid}-${randomBytes(4).toString('hex')}`;
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', staging], { stdio: 'inherit' });
 await build({
   // cron.js: the stack's cron process (lib/cron/main.ts), which supervisord runs with node.
@@ -50,7 +50,7 @@ await build({
 // Another build may swap its own in between: then set that one aside too, and try again.
 const olds = [];
 for (;;) {
-  const old = `build.old-${process.pid}-${olds.length}`;
+  const old = `build.old-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     renameSync('build', old);
     olds.push(old);
