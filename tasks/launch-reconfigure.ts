@@ -5,7 +5,7 @@
 // process whose own configuration file or private file (a secret it is given
 // at start) changed is restarted.
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Context } from '../lib/context.ts';
 import type { Supervisor } from '../lib/supervisor.ts';
@@ -60,13 +60,38 @@ async function applyChanges(ctx: Context, stack: Stack, supervisor: Supervisor, 
     await ctx.sh`/usr/sbin/nginx -s reload -c ${join(stack.paths.etc, 'nginx', 'nginx.conf')}`;
     actions.push('nginx reloaded');
   }
+  const stale = await startedBeforeTheirFiles(stack, supervisor);
   for (const { value: process } of stack.processes) {
     if (process.name === 'nginx' || restarted.has(process.name)) continue;
-    if (!filesOf(stack, process).some((file) => changedPaths.includes(file))) continue;
+    const why = filesOf(stack, process).some((file) => changedPaths.includes(file)) ? 'its configuration changed'
+      : stale.has(process.name) ? 'a file it reads at start changed after it started' : undefined;
+    if (!why) continue;
     await supervisor.restart(process.name);
-    actions.push(`${process.name} restarted (its configuration changed)`);
+    actions.push(`${process.name} restarted (${why})`);
   }
   return actions;
+}
+
+/**
+ * Running processes that started before the last change of a file they read at
+ * start: a change this run did not see (a `gulp render` alone, a reconfigure
+ * that failed half-way) is applied all the same. Unchanged files keep their
+ * mtimes (render links them), so only a real change counts.
+ */
+async function startedBeforeTheirFiles(stack: Stack, supervisor: Supervisor): Promise<Set<string>> {
+  const now = Date.now();
+  const stale = new Set<string>();
+  for (const status of await supervisor.processes()) {
+    const process = stack.processes.find((p) => p.value.name === status.name)?.value;
+    if (!process || status.state !== 'RUNNING' || status.uptime === null) continue;
+    // uptime is whole seconds: the start is within the second after now - uptime.
+    const started = now - (status.uptime + 1) * 1000;
+    for (const file of filesOf(stack, process)) {
+      const info = await stat(file).catch(() => undefined);
+      if (info?.isFile() && info.mtimeMs > started + 1000) stale.add(status.name);
+    }
+  }
+  return stale;
 }
 
 /** Render, then apply what changed to the running stack. */
@@ -75,10 +100,10 @@ export async function reconfigure(ctx: Context, supervisor: Supervisor): Promise
   const before = await snapshot([etc, processSecrets]);
   await runRender(ctx);
   const changed = changedFiles(before, await snapshot([etc, processSecrets]));
-  if (changed.length === 0) {
+  const actions = await applyChanges(ctx, await gatherStack(ctx), supervisor, changed);
+  if (changed.length === 0 && actions.length === 0) {
     ctx.log.info('reconfigure: the configuration did not change; nothing to do');
     return;
   }
-  const actions = await applyChanges(ctx, await gatherStack(ctx), supervisor, changed);
   ctx.log.info(`reconfigure: ${actions.length > 0 ? actions.join('; ') : 'nothing to restart'}`);
 }

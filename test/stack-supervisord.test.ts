@@ -245,7 +245,7 @@ test.serial('a pillar that fails nginx -t changes nothing: the running stack kee
   await project.setPillar(reconfigured);
 });
 
-test.serial('reconfigure with a new registry.http_secret: only the registry restarts, with the new secret in its environment; etc/ is untouched', async (t) => {
+test.serial('reconfigure with a new registry.http_secret: only the registry restarts, with the new secret in its environment; etc/ is untouched; a change a render alone made is applied by the next reconfigure', async (t) => {
   const installed = readlinkSync(join(project.data, 'etc'));
   const before = new Map((await statusJson(project)).status.processes.map((p) => [p.name, p.pid]));
   await project.setPillar({ ...reconfigured, registry: { port: project.ports.registry, debug_addr: `127.0.0.1:${project.ports.debug}`, http_secret: 'a-new-http-secret-for-reconfigure' } });
@@ -262,8 +262,19 @@ test.serial('reconfigure with a new registry.http_secret: only the registry rest
   // The render reconfigure ran left nginx's temp folder and redis's folder to the service user (large pushes, redis saves).
   const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
   for (const dir of [join(project.data, 'run', 'nginx'), join(project.data, 'redis')]) t.is((await stat(dir)).uid, nobody, dir);
+  // A change a reconfigure did not make (a `gulp render` alone while the stack runs) is applied by the next one.
   await project.setPillar(reconfigured);
-  t.is((await project.gulp(['reconfigure'])).code, 0);
+  const render = await project.gulp(['render']);
+  t.is(render.code, 0, render.all);
+  const rendered = await project.gulp(['reconfigure']);
+  outputs.push(rendered.all);
+  t.is(rendered.code, 0, rendered.all);
+  t.regex(rendered.all, /registry restarted \(a file it reads at start changed after it started\)/);
+  const restored = (await statusJson(project)).status.processes.find((p) => p.name === 'registry')!.pid;
+  const back = (await readFile(`/proc/${restored}/environ`, 'utf8')).split('\0').find((v) => v.startsWith('REGISTRY_HTTP_SECRET='));
+  t.is(back, `REGISTRY_HTTP_SECRET=${JSON.stringify((await readFile(join(project.data, 'secrets', 'registry.http_secret'), 'utf8')).trim())}`);
+  const quiet = await project.gulp(['reconfigure']);
+  t.regex(quiet.all, /the configuration did not change; nothing to do/);
 });
 
 test.serial('a process that keeps dying is restarted with back-off, then reported FATAL by status with its last log lines', async (t) => {
