@@ -5,8 +5,9 @@
 // over. Each file is written whole under a temporary name, then renamed.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { localId } from '../lib/accounts.ts';
 import type { Context } from '../lib/context.ts';
 import { certificateMatchesKey, opensslIp, signedBy, subjectAltNames, validFor } from '../lib/openssl.ts';
 import { defineTask } from './task.ts';
@@ -47,12 +48,6 @@ async function issue(ctx: Context, pair: Pair, args: string[]): Promise<void> {
 
 async function usable(ctx: Context, pair: Pair): Promise<boolean> {
   return existsSync(pair.certificate) && existsSync(pair.key) && (await validFor(ctx.sh, pair.certificate, RENEW_BEFORE)) && (await certificateMatchesKey(ctx.sh, pair.certificate, pair.key));
-}
-
-/** The uid of a unix user, when it exists on this machine. */
-async function userId(name: string): Promise<number | undefined> {
-  const entry = (await readFile('/etc/passwd', 'utf8')).split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name);
-  return entry ? Number(entry[2]) : undefined;
 }
 
 async function runCa(ctx: Context): Promise<void> {
@@ -98,7 +93,7 @@ async function runCa(ctx: Context): Promise<void> {
     say(`token-signing key pair kept (${token.certificate})`);
   }
   // docker_auth signs with the token key as the service user: the key stays 0600, owned by that user.
-  const uid = await userId(ctx.pillar.user);
+  const uid = localId('passwd', ctx.pillar.user);
   if (uid !== undefined) await chown(token.key, uid, 0);
 }
 

@@ -2,7 +2,7 @@
 // (--json: {ok, checks: [{name, ok, detail, fix?}]} on stdout, nothing else);
 // a non-zero exit when a check fails. It reports whether a token is set, never its value.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { localId } from '../lib/accounts.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
 import { readLock, type LockFile } from '../lib/lockfile.ts';
@@ -50,12 +50,11 @@ async function stackPrograms(ctx: Context): Promise<Check[]> {
 
 async function editorGroup(ctx: Context): Promise<Check> {
   const { group, gid } = ctx.pillar.editor;
-  const groups = await readFile('/etc/group', 'utf8');
-  const entry = groups.split('\n').map((line) => line.split(':')).find((fields) => fields[0] === group);
+  const found = localId('group', group);
   const fix = `groupadd -g ${gid} ${group} && gpasswd -a "$(whoami)" ${group}`;
-  if (!entry) return { name: 'editor group', ok: false, detail: `group "${group}" does not exist`, fix };
-  if (Number(entry[2]) !== gid) {
-    return { name: 'editor group', ok: false, detail: `group "${group}" has gid ${entry[2]}, the pillar says ${gid}`, fix: `groupmod -g ${gid} ${group} (or set editor.gid: ${entry[2]})` };
+  if (found === undefined) return { name: 'editor group', ok: false, detail: `group "${group}" does not exist`, fix };
+  if (found !== gid) {
+    return { name: 'editor group', ok: false, detail: `group "${group}" has gid ${found}, the pillar says ${gid}`, fix: `groupmod -g ${gid} ${group} (or set editor.gid: ${found})` };
   }
   return { name: 'editor group', ok: true, detail: `${group} (gid ${gid})` };
 }

@@ -6,6 +6,7 @@ import { chmod, chown, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../lib/context.ts';
+import { localId } from '../lib/accounts.ts';
 import { ensureDir } from '../lib/dirs.ts';
 import { UserError } from '../lib/errors.ts';
 import { alive, livePid, type ProcessStatus, type Supervisor } from '../lib/supervisor.ts';
@@ -41,11 +42,6 @@ export async function runningSupervisor(supervisor: Supervisor): Promise<number 
   return pid !== undefined && (await supervisor.answering()) ? pid : undefined;
 }
 
-function idOf(file: string, name: string): number | undefined {
-  const entry = readFileSync(file, 'utf8').split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name);
-  return entry ? Number(entry[2]) : undefined;
-}
-
 export interface ServiceIds {
   uid: number;
   gid: number;
@@ -55,8 +51,8 @@ export interface ServiceIds {
 export function serviceIds(stack: Stack): ServiceIds | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const { user, group } = stack.pillar;
-  const gid = idOf('/etc/group', group);
-  const uid = idOf('/etc/passwd', user);
+  const gid = localId('group', group);
+  const uid = localId('passwd', user);
   if (gid === undefined) throw new UserError(`group: the service group "${group}" does not exist (create it: groupadd --system ${group})`);
   if (uid === undefined) throw new UserError(`user: the service user "${user}" does not exist (create it: useradd --system --gid ${group} --home-dir /nonexistent --shell /usr/sbin/nologin ${user})`);
   return { uid, gid };

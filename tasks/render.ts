@@ -3,8 +3,9 @@
 // swapped in atomically. A render that changes nothing rewrites nothing and says
 // so; --dry-run prints what would change (secret files named, never shown).
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { localId } from '../lib/accounts.ts';
 import type { Context } from '../lib/context.ts';
 import { ensureDir } from '../lib/dirs.ts';
 import { UserError } from '../lib/errors.ts';
@@ -17,10 +18,10 @@ import { validateStaged } from './render/validate.ts';
 import { defineTask } from './task.ts';
 
 /** The gid of the service group, which may read the secret files (0640). */
-async function groupId(name: string): Promise<number> {
-  const entry = (await readFile('/etc/group', 'utf8')).split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name);
-  if (!entry) throw new UserError(`group: the service group "${name}" does not exist (create it: groupadd ${name}, or set group: in the pillar)`);
-  return Number(entry[2]);
+function groupId(name: string): number {
+  const gid = localId('group', name);
+  if (gid === undefined) throw new UserError(`group: the service group "${name}" does not exist (create it: groupadd ${name}, or set group: in the pillar)`);
+  return gid;
 }
 
 /** A unified diff of each change; a secret file is named, its content never shown. */
@@ -87,7 +88,7 @@ export async function runRender(ctx: Context): Promise<void> {
   checkToken(stack);
   const files = renderFiles(stack, ctx.plugins);
   checkProcessSecrets(stack, files);
-  const gid = await groupId(ctx.pillar.group);
+  const gid = groupId(ctx.pillar.group);
   const { data, etc, processSecrets } = stack.paths;
   await runtimeDirs(stack, gid);
   await mkdir(dirname(processSecrets), { recursive: true, mode: 0o700 });
