@@ -5,27 +5,21 @@
 // process whose own configuration file or private file (a secret it is given
 // at start) changed is restarted.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Context } from '../lib/context.ts';
 import type { Supervisor } from '../lib/supervisor.ts';
 import type { ProcessSpec } from '../plugins/api.ts';
-import { stackPaths, type Stack } from '../plugins/stack.ts';
+import type { Stack } from '../plugins/stack.ts';
 import { runRender } from './render.ts';
-import { gatherStack } from './render/gather.ts';
+import { listFiles } from './render/install.ts';
 
 /** Every file under the installed trees (etc, then the private files), by installed path, with its content hash. */
 async function snapshot(trees: readonly string[]): Promise<Map<string, string>> {
   const files = new Map<string, string>();
-  const walk = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else files.set(path, createHash('sha256').update(await readFile(path)).digest('hex'));
-    }
-  };
-  for (const tree of trees) await walk(tree);
+  for (const tree of trees) {
+    for (const path of await listFiles(tree)) files.set(join(tree, path), createHash('sha256').update(await readFile(join(tree, path))).digest('hex'));
+  }
   return files;
 }
 
@@ -94,13 +88,13 @@ async function startedBeforeTheirFiles(stack: Stack, supervisor: Supervisor): Pr
   return stale;
 }
 
-/** Render, then apply what changed to the running stack. */
-export async function reconfigure(ctx: Context, supervisor: Supervisor): Promise<void> {
-  const { etc, processSecrets } = stackPaths(ctx.pillar);
+/** Render `stack`, then apply what changed to the running stack. */
+export async function reconfigure(ctx: Context, stack: Stack, supervisor: Supervisor): Promise<void> {
+  const { etc, processSecrets } = stack.paths;
   const before = await snapshot([etc, processSecrets]);
-  await runRender(ctx);
+  await runRender(ctx, stack);
   const changed = changedFiles(before, await snapshot([etc, processSecrets]));
-  const actions = await applyChanges(ctx, await gatherStack(ctx), supervisor, changed);
+  const actions = await applyChanges(ctx, stack, supervisor, changed);
   if (changed.length === 0 && actions.length === 0) {
     ctx.log.info('reconfigure: the configuration did not change; nothing to do');
     return;

@@ -82,8 +82,9 @@ async function install(t: TreeRender, staged: string): Promise<string> {
   return generation;
 }
 
-export async function runRender(ctx: Context): Promise<void> {
-  const stack = await gatherStack(ctx);
+/** Renders and installs `stack` (gathered here unless the caller has it already). */
+export async function runRender(ctx: Context, stack?: Stack): Promise<void> {
+  stack ??= await gatherStack(ctx);
   checkPorts(stack);
   checkToken(stack);
   const files = renderFiles(stack, ctx.plugins);
@@ -128,5 +129,5 @@ export const renderTask = defineTask({
   name: 'render',
   description: 'Render every config file of the stack into a staging dir, validate with nginx -t, supervisord, sshd -t, install atomically',
   flags: ['dryRun'],
-  run: runRender,
+  run: (ctx) => runRender(ctx),
 });

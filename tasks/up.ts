@@ -97,7 +97,7 @@ async function runUp(ctx: Context, { detach }: UpOptions): Promise<void> {
   const running = await runningSupervisor(supervisor);
   if (running !== undefined) {
     ctx.log.info(`up: the stack is already running (${supervisor.kind} pid ${running}); starting nothing, applying only what changed`);
-    await reconfigure(ctx, supervisor);
+    await reconfigure(ctx, stack, supervisor);
     return;
   }
   const stale = livePid(supervisor.pidFile);
@@ -105,7 +105,7 @@ async function runUp(ctx: Context, { detach }: UpOptions): Promise<void> {
   checkPrivilegedPorts(stack);
   const ids = serviceIds(stack);
   await checkReachable(stack, ids);
-  await runRender(ctx);
+  await runRender(ctx, stack);
   await prepareDataRoot(stack, ids);
 
   const stop = listenForStop();
@@ -147,8 +147,9 @@ export const reconfigureTask = defineTask({
   name: 'reconfigure',
   description: 'Render, then apply only what changed to the running stack (nginx -s reload, supervisor update, restart a process whose config changed)',
   run: async (ctx) => {
-    const supervisor = supervisorOf(await gatherStack(ctx));
+    const stack = await gatherStack(ctx);
+    const supervisor = supervisorOf(stack);
     if ((await runningSupervisor(supervisor)) === undefined) throw new UserError('reconfigure: the stack is not running (start it with gulp up)');
-    await reconfigure(ctx, supervisor);
+    await reconfigure(ctx, stack, supervisor);
   },
 });

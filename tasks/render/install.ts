@@ -80,7 +80,8 @@ async function readIfExists(file: string): Promise<{ content: string; mode: numb
   }
 }
 
-async function listFiles(dir: string, base = dir): Promise<string[]> {
+/** Every file under `dir` (following the link a tree is), by path relative to it. */
+export async function listFiles(dir: string, base = dir): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const nested = await Promise.all(entries.map((e) => (e.isDirectory() ? listFiles(join(dir, e.name), base) : Promise.resolve([relative(base, join(dir, e.name))]))));
   return nested.flat().sort();
