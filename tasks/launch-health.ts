@@ -5,6 +5,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
+import { hostPort } from '../plugins/builtin/paths.ts';
 import { REGISTRY_API, REGISTRY_ROUTE } from '../plugins/builtin/registry.ts';
 import { programViews } from '../plugins/render/programs.ts';
 import type { Stack } from '../plugins/stack.ts';
@@ -20,7 +21,6 @@ export interface Check {
 
 const PROBE_TIMEOUT_MS = 3000;
 
-const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
 /** The status code of one GET, or the error's words. */
 function httpStatus(url: string, insecureTls = false): Promise<{ status?: number; body: string; error?: string }> {

@@ -5,13 +5,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Context } from '../lib/context.ts';
 import { localId } from '../lib/accounts.ts';
+import type { Context } from '../lib/context.ts';
 import { ensureDir } from '../lib/dirs.ts';
 import { UserError } from '../lib/errors.ts';
 import { alive, livePid, type ProcessStatus, type Supervisor } from '../lib/supervisor.ts';
 import { circus } from '../lib/supervisor-circus.ts';
 import { supervisord } from '../lib/supervisor-supervisord.ts';
+import { hostPort } from '../plugins/builtin/paths.ts';
 import { programViews } from '../plugins/render/programs.ts';
 import { freezeStack, type Stack } from '../plugins/stack.ts';
 import { processChecks, serviceChecks, type Check } from './launch-health.ts';
@@ -174,7 +175,7 @@ export function summary(ctx: Context, stack: Stack, supervisor: Supervisor, pid:
   const https = pillar.ports.https === 443 ? '' : `:${pillar.ports.https}`;
   const http = pillar.ports.http === 80 ? '' : `:${pillar.ports.http}`;
   const auth = pillar.auth.mode === 'token' ? `token (docker_auth at https://${pillar.domain}${https}${pillar.auth_server.route}, realm ${stack.token.realm})` : 'htpasswd (nginx basic auth; the acl enforced by nginx)';
-  const routes = stack.routes.filter((r) => r.owner !== 'registry').map((r) => `${r.value.prefix} -> ${r.value.upstream.host}:${r.value.upstream.port} (${r.owner})`);
+  const routes = stack.routes.filter((r) => r.owner !== 'registry').map((r) => `${r.value.prefix} -> ${hostPort(r.value.upstream.host, r.value.upstream.port)} (${r.owner})`);
   return [
     `up: the stack is healthy (${supervisor.kind} pid ${pid}, ${statuses.length} processes: ${statuses.map((s) => `${s.name} ${s.pid}`).join(', ')})`,
     `  registry: https://${pillar.domain}${https}/v2/  (also http://${pillar.domain}${http}/v2/${pillar.force_ssl ? ', redirected to https' : ''})`,

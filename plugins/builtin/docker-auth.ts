@@ -3,7 +3,7 @@ import { definePlugin, type RenderedFile } from '../api.ts';
 import { bcryptHash } from '../render/bcrypt.ts';
 import { header } from '../render/template.ts';
 import type { Stack } from '../stack.ts';
-import { binaryPath, etcFile } from './paths.ts';
+import { binaryPath, etcFile, hostPort } from './paths.ts';
 
 /** docker_auth's auth.yml as an object (token mode). */
 function dockerAuthConfig(stack: Stack): object {
@@ -14,7 +14,7 @@ function dockerAuthConfig(stack: Stack): object {
     return { match: entry.match, actions: entry.actions, ...(entry.comment ? { comment: entry.comment } : {}) };
   });
   return {
-    server: { addr: `${pillar.auth_server.host}:${pillar.auth_server.port}`, path_prefix: pillar.auth_server.route.replace(/\/$/, '') },
+    server: { addr: hostPort(pillar.auth_server.host, pillar.auth_server.port), path_prefix: pillar.auth_server.route.replace(/\/$/, '') },
     token: {
       issuer: token.issuer,
       expiration: pillar.auth.token.expiration,

@@ -4,7 +4,7 @@ import { bcryptHash } from '../render/bcrypt.ts';
 import { renderTemplate } from '../render/template.ts';
 import type { NginxAclRule, NginxRoute } from '../render/views.ts';
 import { INLINE_TLS_KEY, type Stack } from '../stack.ts';
-import { etcFile } from './paths.ts';
+import { etcFile, hostPort } from './paths.ts';
 import { REGISTRY_ROUTE } from './registry.ts';
 
 /** The registry's JSON error bodies, so a docker client prints `denied: ...`, not an HTML parse error. */
@@ -43,7 +43,7 @@ function aclRules(stack: Stack): NginxAclRule[] {
   });
 }
 
-const route = (owner: string, prefix: string, host: string, port: number, maxBodySize = '1m'): NginxRoute => ({ owner, prefix, upstream: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, maxBodySize });
+const route = (owner: string, prefix: string, host: string, port: number, maxBodySize = '1m'): NginxRoute => ({ owner, prefix, upstream: hostPort(host, port), maxBodySize });
 
 function renderNginx(stack: Stack): RenderedFile[] {
   const { pillar, paths } = stack;

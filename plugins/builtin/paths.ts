@@ -14,3 +14,6 @@ export function binaryPath(pillar: Pillar, name: string): string {
 export function portOf(address: string): number {
   return Number(address.slice(address.lastIndexOf(':') + 1));
 }
+
+/** `host:port`, an IPv6 host in brackets (as nginx, the registry, docker_auth and URLs read it). */
+export const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);

@@ -5,7 +5,7 @@ import { header } from '../render/template.ts';
 import type { Pillar } from '../../pillar/schema.ts';
 import { registryEnvValue } from '../render/escape.ts';
 import { registryMajor, type Stack } from '../stack.ts';
-import { binaryPath, etcFile, portOf } from './paths.ts';
+import { binaryPath, etcFile, hostPort, portOf } from './paths.ts';
 
 /** Everything no other route claims (nginx picks the longest prefix). */
 export const REGISTRY_ROUTE = '/';
@@ -48,8 +48,6 @@ export function unknownRegistryKeys(config: object, major: number): string[] {
   const matches = (path: string, pattern: string) => pattern.endsWith('.*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern;
   return leafPaths(config).filter((path) => !known.some((pattern) => matches(path, pattern)));
 }
-
-const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
 /** The registry's config.yml as an object (never a text template). */
 export function registryConfig(stack: Stack): object {
