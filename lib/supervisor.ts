@@ -83,14 +83,27 @@ export function countStarts(logFile: string, startedMark: RegExp, spawned: RegEx
   return starts;
 }
 
-/** Seconds since `pid` started, from /proc (clock ticks are 100 per second on Linux). */
-export function processAge(pid: number): number | null {
+/** The fields of /proc/PID/stat after the command name (state first), or undefined when it is gone. */
+export function procStat(pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-    return Math.max(0, Math.floor(uptime - startTicks / 100));
+    // The command name is in parentheses and may hold spaces and parentheses itself.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return null;
+    return undefined;
   }
+}
+
+/** When `pid` started, in ms since the epoch, to the clock tick (100 per second on Linux), from /proc. */
+export function processStart(pid: number): number | undefined {
+  const fields = procStat(pid);
+  if (!fields) return undefined;
+  const sinceBoot = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return Date.now() - (sinceBoot - Number(fields[19]) / 100) * 1000;
+}
+
+/** Whole seconds since `pid` started. */
+export function processAge(pid: number): number | null {
+  const start = processStart(pid);
+  return start === undefined ? null : Math.max(0, Math.floor((Date.now() - start) / 1000));
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Context } from '../lib/context.ts';
-import type { Supervisor } from '../lib/supervisor.ts';
+import { processStart, type Supervisor } from '../lib/supervisor.ts';
 import type { ProcessSpec } from '../plugins/api.ts';
 import type { Stack } from '../plugins/stack.ts';
 import { runRender } from './render.ts';
@@ -73,20 +73,23 @@ async function applyChanges(ctx: Context, stack: Stack, supervisor: Supervisor, 
  * mtimes (render links them), so only a real change counts.
  */
 async function startedBeforeTheirFiles(stack: Stack, supervisor: Supervisor): Promise<Set<string>> {
-  const now = Date.now();
   const stale = new Set<string>();
   for (const status of await supervisor.processes()) {
     const process = stack.processes.find((p) => p.value.name === status.name)?.value;
-    if (!process || status.state !== 'RUNNING' || status.uptime === null) continue;
-    // uptime is whole seconds: the start is within the second after now - uptime.
-    const started = now - (status.uptime + 1) * 1000;
+    // The start from /proc, to the clock tick: the supervisors' uptimes are whole seconds, too coarse
+    // for a file render wrote a moment before the process started.
+    const started = status.state === 'RUNNING' && status.pid ? processStart(status.pid) : undefined;
+    if (!process || started === undefined) continue;
     for (const file of filesOf(stack, process)) {
       const info = await stat(file).catch(() => undefined);
-      if (info?.isFile() && info.mtimeMs > started + 1000) stale.add(status.name);
+      if (info?.isFile() && info.mtimeMs > started + START_TICK_MS) stale.add(status.name);
     }
   }
   return stale;
 }
+
+/** A process start read from /proc is known to the clock tick (10 ms), and the clocks of files and processes differ a little. */
+const START_TICK_MS = 50;
 
 /** Render `stack`, then apply what changed to the running stack. */
 export async function reconfigure(ctx: Context, stack: Stack, supervisor: Supervisor): Promise<void> {

@@ -1,7 +1,7 @@
 // What up, down, status and reconfigure share: the supervisor of the rendered
 // stack, the service user and privileged-port checks, the data directories,
 // waiting for health, the summary, and a stop that leaves nothing behind.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { chmod, chown, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,7 +9,7 @@ import { localId } from '../lib/accounts.ts';
 import type { Context } from '../lib/context.ts';
 import { ensureDir } from '../lib/dirs.ts';
 import { UserError } from '../lib/errors.ts';
-import { alive, livePid, type ProcessStatus, type Supervisor } from '../lib/supervisor.ts';
+import { alive, livePid, procStat, type ProcessStatus, type Supervisor } from '../lib/supervisor.ts';
 import { circus } from '../lib/supervisor-circus.ts';
 import { supervisord } from '../lib/supervisor-supervisord.ts';
 import { hostPort } from '../plugins/builtin/paths.ts';
@@ -194,13 +194,8 @@ function processGroups(): Map<number, number> {
   const groups = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z') groups.set(Number(entry), Number(fields[2]));
-    } catch {
-      // gone meanwhile
-    }
+    const fields = procStat(entry); // undefined: gone meanwhile
+    if (fields && fields[0] !== 'Z') groups.set(Number(entry), Number(fields[2]));
   }
   return groups;
 }
@@ -210,11 +205,6 @@ function survivors(pids: readonly number[]): number[] {
   const groups = processGroups();
   const watched = new Set(pids);
   return [...groups].filter(([pid, group]) => watched.has(pid) || watched.has(group)).map(([pid]) => pid).filter((pid) => pid !== process.pid);
-}
-
-/** The longest stop timeout of the stack's processes, in seconds. */
-export function longestStopWait(stack: Stack): number {
-  return Math.max(1, ...programViews(stack).map((p) => p.stopwaitsecs));
 }
 
 /**
@@ -227,7 +217,9 @@ export async function stopStack(stack: Stack, supervisor: Supervisor, pid: numbe
   const statuses = await supervisor.processes().catch(() => []);
   const pids = [pid, ...statuses.flatMap((s) => (s.pid ? [s.pid] : []))];
   await supervisor.shutdown();
-  const deadline = Date.now() + (longestStopWait(stack) + 5) * 1000;
+  // The longest stop timeout of the stack's processes, and a margin.
+  const waitSeconds = Math.max(1, ...programViews(stack).map((p) => p.stopwaitsecs)) + 5;
+  const deadline = Date.now() + waitSeconds * 1000;
   while (alive(pid) && Date.now() < deadline) await sleep(100);
   const left = survivors(pids);
   if (left.length > 0) {
@@ -238,7 +230,7 @@ export async function stopStack(stack: Stack, supervisor: Supervisor, pid: numbe
         // already gone
       }
     }
-    throw new UserError(`down: ${supervisor.kind} did not stop every process: pids ${left.join(', ')} were still running after ${longestStopWait(stack) + 5}s and were killed`);
+    throw new UserError(`down: ${supervisor.kind} did not stop every process: pids ${left.join(', ')} were still running after ${waitSeconds}s and were killed`);
   }
   return pids;
 }

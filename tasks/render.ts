@@ -63,8 +63,8 @@ interface TreeRender {
 }
 
 async function planTree(tree: Tree, files: StackFile[], label: (path: string) => string): Promise<TreeRender> {
-  await sweep(tree, (await current(tree)).dir);
   const installed = await current(tree);
+  await sweep(tree, installed.dir);
   return { tree, files, installed, list: await changes(installed, files), label };
 }
 

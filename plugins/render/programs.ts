@@ -3,10 +3,9 @@
 import { join } from 'node:path';
 import type { ProcessSpec } from '../api.ts';
 import type { Stack } from '../stack.ts';
+import { TEMPLATES } from './template.ts';
 import type { ProgramView } from './views.ts';
 
-/** The wrapper that gives a process its secrets (rendered by the supervisor plugin, under etc/). */
-export const WITH_SECRETS = 'supervisor/with-secrets.sh';
 
 /**
  * The command the supervisor runs, and as whom. A process with secrets starts as
@@ -17,7 +16,7 @@ function launch(stack: Stack, p: ProcessSpec): Pick<ProgramView, 'command' | 'us
   if (!p.secret_env && !p.secret_stdin) return { command: p.command, user: p.user ?? false };
   const options = Object.entries(p.secret_env ?? {}).sort(([a], [b]) => a.localeCompare(b)).flatMap(([name, file]) => ['--env', `${name}=${file}`]);
   if (p.secret_stdin) options.push('--stdin', p.secret_stdin);
-  const wrapper = ['/bin/sh', join(stack.paths.etc, WITH_SECRETS), stack.paths.processSecrets, p.user ?? '-'];
+  const wrapper = ['/bin/sh', join(stack.paths.etc, TEMPLATES['supervisor/with-secrets.sh.njk']), stack.paths.processSecrets, p.user ?? '-'];
   return { command: [...wrapper, ...options, '--', ...p.command], user: false };
 }
 

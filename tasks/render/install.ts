@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, chown, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
+import { alive } from '../../lib/supervisor.ts';
 import type { StackFile } from './files.ts';
 
 /** A folder render installs as a whole: `parent/name`, a link to a generation. */
@@ -150,15 +151,6 @@ export async function swap(tree: Tree, staged: string, hash: string, installed: 
   await symlink(relative(data, generation), temporaryLink);
   await rename(temporaryLink, join(data, tree.name));
   return generation;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes what earlier renders left beside the tree's link (only names render creates): old generations, dead runs' staging and links. */
