@@ -3,6 +3,7 @@
 // an unreachable or private remote fails instead of waiting for a password.
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { decodeUrlPart, scrubUrls, urlCredentials, withoutCredentials } from '../pillar/credentials.ts';
+import { PARTIAL_SUFFIX } from './atomic.ts';
 import type { Context } from './context.ts';
 
 export class RemoteError extends Error {}
@@ -109,7 +110,7 @@ export async function resolveInStore(ctx: Context, store: string, ref: string): 
  * what is built), written beside it and renamed into place when complete.
  */
 export async function exportTree(ctx: Context, store: string, commit: string, dest: string): Promise<void> {
-  const partial = `${dest}.partial-${process.pid}`;
+  const partial = `${dest}${PARTIAL_SUFFIX}`;
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   const out = await git(ctx, { GIT_INDEX_FILE: `${partial}.index` })`git --git-dir=${store} --work-tree=${partial} -c core.autocrlf=false read-tree --reset -u ${commit}`;

@@ -5,11 +5,13 @@
 // renamed) and only when every fetch of the run succeeded. A lock file that is
 // not one is an error, never read as empty: that would switch off the
 // moved-tag check (--repin writes it anew).
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isMapping } from '../pillar/merge.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { UserError } from './errors.ts';
 import { lockTimeoutMs, withLock } from './lock.ts';
+import { SHA } from './remote-tag.ts';
 
 export interface LockEntry {
   ref: string;
@@ -21,16 +23,14 @@ export interface LockFile {
   binaries: Record<string, LockEntry>;
 }
 
-const SHA = /^[0-9a-f]{40}$/;
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function parseLock(text: string): LockFile {
   const parsed: unknown = JSON.parse(text);
-  if (!isRecord(parsed)) throw new Error(`expected an object, got ${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)?.slice(0, 40)}`);
-  if (!isRecord(parsed.binaries)) throw new Error(`expected "binaries": an object, got ${JSON.stringify(parsed.binaries) ?? 'none'}`);
+  if (!isMapping(parsed)) throw new Error(`expected an object, got ${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)?.slice(0, 40)}`);
+  if (!isMapping(parsed.binaries)) throw new Error(`expected "binaries": an object, got ${JSON.stringify(parsed.binaries) ?? 'none'}`);
   const binaries: Record<string, LockEntry> = {};
   for (const [name, entry] of Object.entries(parsed.binaries)) {
-    if (!isRecord(entry) || typeof entry.ref !== 'string' || typeof entry.commit !== 'string' || !SHA.test(entry.commit)) {
+    if (!isMapping(entry) || typeof entry.ref !== 'string' || typeof entry.commit !== 'string' || !SHA.test(entry.commit)) {
       throw new Error(`binaries.${name}: expected {ref, commit}`);
     }
     binaries[name] = { ref: entry.ref, commit: entry.commit };
@@ -72,7 +72,6 @@ interface UpdateOptions {
  * (`change` may throw: nothing is written); `guard` is the lock's lock file. Returns whether the file changed.
  */
 export async function updateLock(path: string, guard: string, options: UpdateOptions, change: (lock: LockFile) => void): Promise<boolean> {
-  await mkdir(dirname(guard), { recursive: true });
   return withLock(guard, async () => {
     const lock = await readLock(path, options.repin);
     const before = await readFile(path, 'utf8').catch(() => '');

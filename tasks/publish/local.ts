@@ -86,7 +86,6 @@ export class LocalPublisher implements Publisher {
   async publish(files: readonly PublishFile[]): Promise<Outcome[]> {
     // Beside the target, not in it: the target holds only release files.
     const lock = join(dirname(this.#dir), `.${basename(this.#dir)}.corpus-kit-lock`);
-    await mkdir(dirname(lock), { recursive: true });
     return withLock(lock, () => this.#publishLocked(files), {
       what: `publish into ${this.#dir}`,
       timeoutMs: this.#options.lockTimeoutMs ?? 600_000,
