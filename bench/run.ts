@@ -2,11 +2,13 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { checksumBench } from './checksum.ts';
+import { imageBench } from './image.ts';
 import { pipelineBench } from './pipeline.ts';
 import { profileBench } from './profile.ts';
+import { renderBench } from './render.ts';
 import { startupBench } from './startup.ts';
 
-for (const [name, bench] of [['pipeline', pipelineBench], ['profile', profileBench], ['startup', startupBench], ['checksum', checksumBench]] as const) {
+for (const [name, bench] of [['pipeline', pipelineBench], ['profile', profileBench], ['startup', startupBench], ['checksum', checksumBench], ['render', renderBench], ['image', imageBench]] as const) {
   console.log(`# ${name}`);
   console.log((await bench()).join('\n'));
 }
