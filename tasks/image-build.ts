@@ -11,24 +11,13 @@ import { imageFor } from '../container/recipes.ts';
 import { inspectImage, lastLines, type Image } from '../lib/container.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
+import { withoutCredentials } from '../pillar/credentials.ts';
 import { startProgress } from '../lib/progress.ts';
 import { assembleContext, assembleRuntimeContext, KIT_ROOT, kitVersion, runtimeTag, type ImageBinary } from './image-context.ts';
 import { defineTask } from './task.ts';
 
 /** Prefix of the labels that describe each installed binary. */
 export const BINARY_LABEL = 'io.corpus-kit.binary';
-
-/** A URL without its user information (a token in a remote URL must not reach a label). */
-function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return url.replace(/^[^@/]+@/, '');
-  }
-}
 
 /** This repository's commit and where it comes from (its origin remote). */
 async function revision(ctx: Context): Promise<{ commit: string; source: string }> {

@@ -9,16 +9,16 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { PARTIAL_SUFFIX } from '../lib/atomic.ts';
 import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import { stringify } from 'yaml';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
+import { PACKAGE_ROOT } from '../pillar/package-root.ts';
 import { hashFile } from '../lib/hash.ts';
 import { MANIFEST_FILE, readManifest, type ManifestBinary } from '../lib/manifest.ts';
 
 /** The kit's own folder (where this package is installed). */
-export const KIT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const KIT_ROOT = PACKAGE_ROOT;
 const CONTAINER_DIR = join(KIT_ROOT, 'container');
 /**
  * What the image holds of the kit: enough to run its gulpfile (the launcher).
@@ -241,7 +241,10 @@ export async function assembleContext(ctx: Context, dir: string, runtime: string
   return { dir, binaries };
 }
 
-/** This package's version (the image's version tag). */
-export async function kitVersion(): Promise<string> {
-  return (JSON.parse(await readFile(join(KIT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+let version: Promise<string> | undefined;
+
+/** This package's version (the image's version tag), read once. */
+export function kitVersion(): Promise<string> {
+  version ??= readFile(join(KIT_ROOT, 'package.json'), 'utf8').then((text) => (JSON.parse(text) as { version: string }).version);
+  return version;
 }
