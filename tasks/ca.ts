@@ -50,12 +50,27 @@ async function usable(ctx: Context, pair: Pair): Promise<boolean> {
   return existsSync(pair.certificate) && existsSync(pair.key) && (await validFor(ctx.sh, pair.certificate, RENEW_BEFORE)) && (await certificateMatchesKey(ctx.sh, pair.certificate, pair.key));
 }
 
+/**
+ * Who may read ca/ (`ca` and `up` both apply it): root's, group the service
+ * group, 0750, as the registry (the service user) reads token.crt; token.key is
+ * the service user's, 0600, as docker_auth signs with it; ca.key and server.key
+ * stay root's. Without the service user and group, ca/ stays 0700.
+ */
+export async function caAccess(dir: string, ids: { uid: number; gid: number } | undefined): Promise<void> {
+  await chmod(dir, ids ? 0o750 : 0o700);
+  if (!ids) return;
+  await chown(dir, 0, ids.gid);
+  const tokenKey = join(dir, 'token.key');
+  if (!existsSync(tokenKey)) return;
+  await chown(tokenKey, ids.uid, 0);
+  await chmod(tokenKey, 0o600);
+}
+
 async function runCa(ctx: Context): Promise<void> {
   const dir = join(ctx.pillar.data_root, 'ca');
   // data_root and its parents with the default mode (the services walk through them); only ca/ is private.
   await mkdir(ctx.pillar.data_root, { recursive: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
   const ca = { certificate: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
   const server = { certificate: join(dir, 'server.crt'), key: join(dir, 'server.key') };
   const token = { certificate: join(dir, 'token.crt'), key: join(dir, 'token.key') };
@@ -92,9 +107,8 @@ async function runCa(ctx: Context): Promise<void> {
   } else {
     say(`token-signing key pair kept (${token.certificate})`);
   }
-  // docker_auth signs with the token key as the service user: the key stays 0600, owned by that user.
-  const uid = localId('passwd', ctx.pillar.user);
-  if (uid !== undefined) await chown(token.key, uid, 0);
+  const [uid, gid] = [localId('passwd', ctx.pillar.user), localId('group', ctx.pillar.group)];
+  await caAccess(dir, uid !== undefined && gid !== undefined ? { uid, gid } : undefined);
 }
 
 export const caTask = defineTask({

@@ -2,7 +2,7 @@
 // stack, the service user and privileged-port checks, the data directories,
 // waiting for health, the summary, and a stop that leaves nothing behind.
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, chown, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { localId } from '../lib/accounts.ts';
@@ -15,6 +15,7 @@ import { supervisord } from '../lib/supervisor-supervisord.ts';
 import { hostPort } from '../plugins/builtin/paths.ts';
 import { programViews } from '../plugins/render/programs.ts';
 import { freezeStack, type Stack } from '../plugins/stack.ts';
+import { caAccess } from './ca.ts';
 import { processChecks, serviceChecks, type Check } from './launch-health.ts';
 
 /** How long `up` waits for a healthy stack. */
@@ -92,18 +93,13 @@ export async function prepareDataRoot(stack: Stack, ids: ServiceIds | undefined)
     // nginx's workers (the service user) write request bodies here.
     [join(run, 'nginx'), 0o750, 'service'],
     [join(data, 'secrets'), 0o700, 'root'],
-    // The registry (as the service user) reads token.crt, docker_auth token.key; ca.key and server.key stay root's.
-    [stack.paths.ca, 0o750, 'group'],
     [stack.paths.ssh, 0o750, 'root'],
   ];
   for (const [dir, mode, owner] of dirs) {
     await ensureDir(dir, mode, ids && { uid: owner === 'service' ? ids.uid : 0, gid: owner === 'root' ? 0 : ids.gid });
   }
-  const tokenKey = join(stack.paths.ca, 'token.key');
-  if (ids && existsSync(tokenKey)) {
-    await chown(tokenKey, 0, ids.gid);
-    await chmod(tokenKey, 0o640);
-  }
+  await ensureDir(stack.paths.ca, 0o700);
+  await caAccess(stack.paths.ca, ids);
 }
 
 export interface Health {
