@@ -30,8 +30,28 @@ async function someTags(ctx: Context, remote: string): Promise<string> {
   }
 }
 
-/** The commit a tag names, from the first remote (mirror, then git) that has it. */
-export async function resolveTag(ctx: Context, binary: SelectedBinary): Promise<Resolved> {
+/**
+ * Answers of this run, by binary and ref: the release's up-to-date check and
+ * fetch ask about the same tags, and ls-remote is what takes longest. A failed
+ * answer is forgotten, so the next question asks again.
+ */
+const answers = new WeakMap<Context, Map<string, Promise<Resolved>>>();
+
+/** The commit a tag names, from the first remote (mirror, then git) that has it; asked once per run. */
+export function resolveTag(ctx: Context, binary: SelectedBinary): Promise<Resolved> {
+  let run = answers.get(ctx);
+  if (!run) answers.set(ctx, (run = new Map()));
+  const key = `${binary.name}\0${binary.config.source.ref}`;
+  let answer = run.get(key);
+  if (!answer) {
+    answer = resolveAtRemotes(ctx, binary);
+    run.set(key, answer);
+    answer.catch(() => run.delete(key));
+  }
+  return answer;
+}
+
+async function resolveAtRemotes(ctx: Context, binary: SelectedBinary): Promise<Resolved> {
   const { name, config } = binary;
   const ref = config.source.ref;
   const problems: string[] = [];
