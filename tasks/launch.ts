@@ -121,8 +121,11 @@ export async function waitHealthy(stack: Stack, supervisor: Supervisor, supervis
   const deadline = Date.now() + timeoutMs;
   let last: Health = { ok: false, statuses: [], checks: [{ name: supervisor.kind, ok: false, detail: 'its control interface did not answer' }] };
   while (Date.now() < deadline && supervisorPid()) {
-    if (await supervisor.answering()) {
-      last = await health(stack, supervisor);
+    // A supervisor that does not answer yet fails to list its processes: no separate question first
+    // (with circus, each question is a python start).
+    const now = await health(stack, supervisor).catch(() => undefined);
+    if (now) {
+      last = now;
       if (last.ok) return last;
       // A FATAL process will not come back by waiting.
       if (last.statuses.some((s) => s.state === 'FATAL')) return last;
