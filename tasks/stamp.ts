@@ -19,7 +19,7 @@ import { setTimeout } from 'node:timers/promises';
 import { recipeTag } from '../container/recipes.ts';
 import { archiveCacheEntry } from '../lib/archive-cache.ts';
 import { writeFileAtomic } from '../lib/atomic.ts';
-import { binaryLog, selectBinaries, type SelectedBinary } from '../lib/binaries.ts';
+import { binaryLog, selection, selectOnce, type SelectedBinary } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { readLock } from '../lib/lockfile.ts';
 import { readManifest } from '../lib/manifest.ts';
@@ -163,7 +163,7 @@ export async function releaseUpToDate(ctx: Context, settingsAtStart: Promise<str
     log.debug(`every step runs (${why || 'no release recorded'})`);
     return false;
   }
-  const { release } = selectBinaries(ctx);
+  const { release } = selection(ctx);
   // Asked at once: with a remote across the network, its answer is what takes longest.
   const tags = movedTags(ctx, release).catch(() => ['corpus.lock.json']);
   const [settings, pins, now] = await Promise.all([settingsAtStart, lockedPins(ctx, release), outputs(ctx, release, stamp.cached)]);
@@ -185,7 +185,8 @@ export async function releaseUpToDate(ctx: Context, settingsAtStart: Promise<str
  * the run was given, not what a `git pull` during a long build left on disk.
  */
 export function releaseSettings(ctx: Context): Promise<string> {
-  return settingsDigest(ctx, selectBinaries(ctx).release);
+  selectOnce(ctx);
+  return settingsDigest(ctx, selection(ctx).release);
 }
 
 /**
@@ -198,7 +199,7 @@ export const stampPipe = (settingsAtStart: Promise<string>): Pipe => ({
   name: 'stamp',
   skip: unstampable,
   async run(ctx) {
-    const { release } = selectBinaries(ctx);
+    const { release } = selection(ctx);
     const settings = await settingsAtStart;
     if ((await settingsDigest(ctx, release)) !== settings) {
       ctx.log.child('release:').info('not recorded as up to date: a builder recipe or the kit changed while it ran (the next release runs every step)');
