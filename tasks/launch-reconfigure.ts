@@ -4,28 +4,13 @@
 // restarted, the others keep their pid), nginx reloads gracefully, and a
 // process whose own configuration file or private file (a secret it is given
 // at start) changed is restarted.
-import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Context } from '../lib/context.ts';
 import { processStart, type Supervisor } from '../lib/supervisor.ts';
 import type { ProcessSpec } from '../plugins/api.ts';
 import type { Stack } from '../plugins/stack.ts';
 import { runRender } from './render.ts';
-import { listFiles } from './render/install.ts';
-
-/** Every file under the installed trees (etc, then the private files), by installed path, with its content hash. */
-async function snapshot(trees: readonly string[]): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  for (const tree of trees) {
-    for (const path of await listFiles(tree)) files.set(join(tree, path), createHash('sha256').update(await readFile(join(tree, path))).digest('hex'));
-  }
-  return files;
-}
-
-function changedFiles(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string[] {
-  return [...new Set([...before.keys(), ...after.keys()])].filter((path) => before.get(path) !== after.get(path)).sort();
-}
 
 const SUPERVISOR_FILES = ['supervisor/supervisord.conf', 'circus/circus.ini'];
 
@@ -93,10 +78,7 @@ const START_TICK_MS = 50;
 
 /** Render `stack`, then apply what changed to the running stack. */
 export async function reconfigure(ctx: Context, stack: Stack, supervisor: Supervisor): Promise<void> {
-  const { etc, processSecrets } = stack.paths;
-  const before = await snapshot([etc, processSecrets]);
-  await runRender(ctx, stack);
-  const changed = changedFiles(before, await snapshot([etc, processSecrets]));
+  const changed = await runRender(ctx, stack);
   const actions = await applyChanges(ctx, stack, supervisor, changed);
   if (changed.length === 0 && actions.length === 0) {
     ctx.log.info('reconfigure: the configuration did not change; nothing to do');

@@ -82,8 +82,11 @@ async function install(t: TreeRender, staged: string): Promise<string> {
   return generation;
 }
 
-/** Renders and installs `stack` (gathered here unless the caller has it already). */
-export async function runRender(ctx: Context, stack?: Stack): Promise<void> {
+/**
+ * Renders and installs `stack` (gathered here unless the caller has it
+ * already); returns the installed paths whose content changed.
+ */
+export async function runRender(ctx: Context, stack?: Stack): Promise<string[]> {
   stack ??= await gatherStack(ctx);
   checkPorts(stack);
   checkToken(stack);
@@ -93,14 +96,14 @@ export async function runRender(ctx: Context, stack?: Stack): Promise<void> {
   const { data, etc, processSecrets } = stack.paths;
   await runtimeDirs(stack, gid);
   await mkdir(dirname(processSecrets), { recursive: true, mode: 0o700 });
-  await withLock(join(data, '.etc.lock'), async () => {
+  return withLock(join(data, '.etc.lock'), async () => {
     const privateLabel = (path: string) => join(relative(data, processSecrets), path);
     const config = await planTree(etcTree(data, gid), files.filter((f) => !f.private), (path) => path);
     const secret = await planTree(privateTree(processSecrets), files.filter((f) => f.private), privateLabel);
     const changed = [config, secret].flatMap((t) => t.list.map((c) => ({ ...c, path: t.label(c.path) })));
     if (changed.length === 0) {
       ctx.log.info(`render: no change (${files.length} files in ${etc} and ${processSecrets})`);
-      return;
+      return [];
     }
     const staged = await stageTree(config);
     const stagedPrivate = await stageTree(secret);
@@ -111,7 +114,7 @@ export async function runRender(ctx: Context, stack?: Stack): Promise<void> {
         if (staged) await printDiff(ctx, config.list, config.installed, staged);
         if (stagedPrivate) await printDiff(ctx, secret.list.map((c) => ({ ...c, path: privateLabel(c.path), secret: true })), secret.installed, stagedPrivate);
         ctx.log.info(`render: --dry-run: ${changed.length} file${changed.length === 1 ? '' : 's'} would change; nothing installed`);
-        return;
+        return [];
       }
       // The private files first, the configuration that names them second; the
       // old private files are swept only then (the old configuration may name one).
@@ -119,6 +122,8 @@ export async function runRender(ctx: Context, stack?: Stack): Promise<void> {
       const generation = staged ? await install(config, staged) : config.installed.dir;
       if (privateGeneration) await sweep(secret.tree, privateGeneration);
       ctx.log.info(`render: installed ${etc} -> ${generation}: ${changed.map((c) => `${c.path} (${c.kind})`).join(', ')}`);
+      const installedPaths = (t: TreeRender) => t.list.filter((c) => c.content).map((c) => join(t.tree.parent, t.tree.name, c.path));
+      return [...installedPaths(config), ...installedPaths(secret)];
     } finally {
       for (const dir of [staged, stagedPrivate]) if (dir) await rm(dir, { recursive: true, force: true });
     }
@@ -129,5 +134,7 @@ export const renderTask = defineTask({
   name: 'render',
   description: 'Render every config file of the stack into a staging dir, validate with nginx -t, supervisord, sshd -t, install atomically',
   flags: ['dryRun'],
-  run: (ctx) => runRender(ctx),
+  run: async (ctx) => {
+    await runRender(ctx);
+  },
 });

@@ -70,6 +70,8 @@ export interface Change {
   path: string;
   kind: 'added' | 'changed' | 'removed';
   secret: boolean;
+  /** False when only the mode changed: a process reading the file sees nothing new. */
+  content: boolean;
 }
 
 async function readIfExists(file: string): Promise<{ content: string; mode: number } | undefined> {
@@ -81,8 +83,7 @@ async function readIfExists(file: string): Promise<{ content: string; mode: numb
   }
 }
 
-/** Every file under `dir` (following the link a tree is), by path relative to it. */
-export async function listFiles(dir: string, base = dir): Promise<string[]> {
+async function listFiles(dir: string, base = dir): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const nested = await Promise.all(entries.map((e) => (e.isDirectory() ? listFiles(join(dir, e.name), base) : Promise.resolve([relative(base, join(dir, e.name))]))));
   return nested.flat().sort();
@@ -98,12 +99,12 @@ export async function changes(installed: Installed, files: readonly StackFile[])
   for (const file of files) {
     const old = installed.dir ? await readIfExists(join(installed.dir, file.path)) : undefined;
     const secret = Boolean(file.secret || file.private) || (old !== undefined && unreadable(old.mode));
-    if (!old) list.push({ path: file.path, kind: 'added', secret });
-    else if (old.content !== file.content || old.mode !== fileMode(file)) list.push({ path: file.path, kind: 'changed', secret });
+    if (!old) list.push({ path: file.path, kind: 'added', secret, content: true });
+    else if (old.content !== file.content || old.mode !== fileMode(file)) list.push({ path: file.path, kind: 'changed', secret, content: old.content !== file.content });
   }
   if (installed.dir) {
     for (const path of await listFiles(installed.dir)) {
-      if (!wanted.has(path)) list.push({ path, kind: 'removed', secret: unreadable((await stat(join(installed.dir, path))).mode) });
+      if (!wanted.has(path)) list.push({ path, kind: 'removed', secret: unreadable((await stat(join(installed.dir, path))).mode), content: true });
     }
   }
   return list.sort((a, b) => a.path.localeCompare(b.path));
