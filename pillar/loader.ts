@@ -40,15 +40,19 @@ export interface LoadedPillar {
   originOf(path: string): string | undefined;
 }
 
+/** The files PILLAR names (colon-separated), resolved from `cwd`. */
+export function envPillarFiles(cwd: string, env: NodeJS.ProcessEnv): string[] {
+  return (env.PILLAR ?? '').split(':').filter(Boolean).map((file) => resolve(cwd, file));
+}
+
 /** The files that make up the pillar for this run, in merge order. */
 export function pillarFiles(input: PillarInput): string[] {
   const local = join(input.cwd, 'pillar', 'local.yml');
-  const fromEnv = (input.env ?? process.env).PILLAR;
   return [
     DEFAULTS_FILE,
     ...(input.codeFiles ?? []),
     ...(existsSync(local) ? [local] : []),
-    ...(fromEnv ? fromEnv.split(':').filter(Boolean) : []),
+    ...envPillarFiles(input.cwd, input.env ?? process.env),
     ...(input.files ?? []),
   ].map((file) => resolve(input.cwd, file));
 }

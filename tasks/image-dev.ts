@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { inspectImage } from '../lib/container.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
+import { envPillarFiles } from '../pillar/loader.ts';
 import { imageTags, runImageBuild } from './image-build.ts';
 import { defineTask } from './task.ts';
 
@@ -73,8 +74,7 @@ async function editorFacts(ctx: Context): Promise<EditorFacts> {
 
 /** The pillar files the run was given (--pillar, PILLAR), as absolute paths, mounted read-only at the same place. */
 function pillarFiles(ctx: Context): { files: string[]; env: string } {
-  const fromEnv = (ctx.env.PILLAR ?? '').split(':').filter(Boolean).map((f) => resolve(ctx.cwd, f));
-  return { files: ctx.flags.pillar.map((f) => resolve(ctx.cwd, f)), env: fromEnv.join(':') };
+  return { files: ctx.flags.pillar.map((f) => resolve(ctx.cwd, f)), env: envPillarFiles(ctx.cwd, ctx.env).join(':') };
 }
 
 async function runImageDev(ctx: Context): Promise<void> {

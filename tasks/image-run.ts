@@ -11,6 +11,7 @@ import { basename, resolve } from 'node:path';
 import { inspectImage, LABEL } from '../lib/container.ts';
 import type { Context } from '../lib/context.ts';
 import { UserError } from '../lib/errors.ts';
+import { envPillarFiles } from '../pillar/loader.ts';
 import { imageTags } from './image-build.ts';
 import { defineTask } from './task.ts';
 
@@ -21,7 +22,7 @@ const PILLAR_DIR = '/etc/corpus-kit/run';
 
 /** The run's pillar files, as PILLAR then --pillar give them (the loader's order), absolute. */
 function runPillars(ctx: Context): string[] {
-  return [...(ctx.env.PILLAR ?? '').split(':').filter(Boolean), ...ctx.flags.pillar].map((f) => resolve(ctx.cwd, f));
+  return [...envPillarFiles(ctx.cwd, ctx.env), ...ctx.flags.pillar.map((f) => resolve(ctx.cwd, f))];
 }
 
 async function imageRunArgs(ctx: Context): Promise<string[]> {
