@@ -6,7 +6,7 @@ import { lockTimeoutMs } from '../../lib/lock.ts';
 import type { Pipe } from '../../lib/pipe.ts';
 import { readToken } from './token.ts';
 import { LocalPublisher } from './local.ts';
-import { loadReleasePipe, releaseFiles } from './release-files.ts';
+import { checkedReleaseFiles, loadReleasePipe } from './release-files.ts';
 import { planText, summaryText } from './summary.ts';
 import type { Publisher } from './types.ts';
 
@@ -28,7 +28,7 @@ const publishPipe: Pipe = {
   name: 'publish',
   async run(ctx) {
     const publisher = await publisherFor(ctx);
-    const files = await releaseFiles(ctx);
+    const files = await checkedReleaseFiles(ctx);
     if (ctx.flags.dryRun) {
       ctx.log.print(planText(publisher.description, await publisher.plan(files)));
       return;

@@ -2,13 +2,11 @@
 // produced none (`gulp publish` alone), dist/release/manifest.json. Every file is
 // hashed and checked against what the package step recorded (the artifact's or
 // manifest's sha256, SHA256SUMS) before anything leaves the machine.
-import type { Stats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { UploadableArtifact } from '../../lib/artifacts.ts';
 import type { Context } from '../../lib/context.ts';
 import { UserError } from '../../lib/errors.ts';
-import { hashRegularFile, type FileDigest } from '../../lib/hash.ts';
+import { hashRegularFile } from '../../lib/hash.ts';
 import { MANIFEST_FILE, parseSumLine, parseSums, readManifest, readReleaseText, SUMS_FILE, type Manifest } from '../../lib/manifest.ts';
 import type { Pipe } from '../../lib/pipe.ts';
 import type { PublishFile } from './types.ts';
@@ -82,24 +80,6 @@ async function expectations(artifacts: readonly UploadableArtifact[], problems: 
   return expected;
 }
 
-/**
- * The load step and the publish step both check the files; a file whose inode,
- * size and times are unchanged since it was hashed in this process is not read
- * again (a 1 GiB archive costs seconds to hash).
- */
-const hashed = new Map<string, { key: string; digest: FileDigest }>();
-
-/** The file's digest; undefined when it is not a regular file (a symlink, even to a file, is refused). */
-async function digestOf(path: string): Promise<FileDigest | undefined> {
-  const cached = hashed.get(path);
-  const before = await lstat(path);
-  const key = (s: Stats) => `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
-  if (before.isFile() && cached?.key === key(before)) return cached.digest;
-  const read = await hashRegularFile(path);
-  if (read) hashed.set(path, { key: key(read.stat), digest: read.digest });
-  return read?.digest;
-}
-
 /** `<archive>.md5` and `<archive>.sha256` must name the archive and hold its digest. */
 async function sidecarProblems(artifacts: readonly UploadableArtifact[]): Promise<string[]> {
   const problems: string[] = [];
@@ -134,7 +114,7 @@ export async function releaseFiles(ctx: Pick<Context, 'artifacts'>): Promise<Pub
   for (const [name, path] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
     let digest;
     try {
-      digest = await digestOf(path);
+      digest = (await hashRegularFile(path))?.digest;
       if (!digest) {
         problems.push(`${name}: not a regular file (${path}); only regular files of the release folder are published`);
         continue;
@@ -156,6 +136,17 @@ export async function releaseFiles(ctx: Pick<Context, 'artifacts'>): Promise<Pub
   return files;
 }
 
+/**
+ * The files publish:load checked, for the publish step of the same run: each
+ * file is hashed once per run (a 1 GiB archive costs seconds).
+ */
+const checked = new WeakMap<Context, PublishFile[]>();
+
+/** The release files as publish:load checked them in this run, else checked now. */
+export async function checkedReleaseFiles(ctx: Context): Promise<PublishFile[]> {
+  return checked.get(ctx) ?? releaseFiles(ctx);
+}
+
 /** Loads dist/release/ when this run produced no artifacts, and checks it before any upload. */
 export const loadReleasePipe: Pipe = {
   name: 'publish:load',
@@ -165,6 +156,7 @@ export const loadReleasePipe: Pipe = {
     if (!manifest) throw new UserError(`nothing to publish: ${join(ctx.paths.release, MANIFEST_FILE)} does not exist (run \`gulp package\` first, or \`gulp release\`)`);
     for (const artifact of manifestArtifacts(ctx.paths.release, manifest)) ctx.artifacts.add(artifact);
     const files = await releaseFiles(ctx);
+    checked.set(ctx, files);
     ctx.log.info(`publish: ${files.length} files from ${join(ctx.paths.release, MANIFEST_FILE)}, checksums verified`);
   },
 };
