@@ -3,8 +3,9 @@
 // gulp-cli's own. Anything else is an error with a did-you-mean, and a flag
 // that needs a value never swallows the next argument.
 //
-// Adding a flag to the kit: one entry in KIT_FLAGS (and its field in Flags,
-// filled in kitFlags()); a task takes it by listing its key in `flags`.
+// Adding a flag to the kit: one entry in KIT_FLAGS, and its key in SWITCHES (a
+// switch) or its field in Flags, filled in kitFlags() (a flag with a value); a
+// task takes it by listing its key in `flags`.
 import { isAbsolute, resolve } from 'node:path';
 import { UserError } from './errors.ts';
 import { closest } from './suggest.ts';
@@ -28,25 +29,16 @@ export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
 /** Parsed values by command-line name: a switch is true, a flag with a value is its string (or strings if multiple). */
 export type FlagValues = Readonly<Record<string, string | readonly string[] | true | undefined>>;
 
-export interface Flags {
+/** The switches tasks read through Flags: true when given (what each does: its help in KIT_FLAGS). */
+const SWITCHES = ['dryRun', 'verbose', 'repin', 'force', 'detach', 'json', 'shell', 'rebuild'] as const;
+type Switch = (typeof SWITCHES)[number];
+
+export interface Flags extends Record<Switch, boolean> {
   pillar: string[];
   only: string[];
   target?: 'local' | 'github';
-  dryRun: boolean;
-  verbose: boolean;
+  /** --quiet, or gulp's own --silent. */
   quiet: boolean;
-  /** Accept a tag that now resolves to another commit than corpus.lock.json says. */
-  repin: boolean;
-  /** ca: start over (a new CA, server certificate and token key pair); release: every step even when up to date. */
-  force: boolean;
-  /** up: return once healthy, leaving the supervisor running; image:run: docker run --detach. */
-  detach: boolean;
-  /** status, doctor: machine-readable output. */
-  json: boolean;
-  /** image:dev: an interactive shell instead of the launcher. */
-  shell: boolean;
-  /** image:dev: build the image even when the dev tag exists; image:build: ignore the layer cache. */
-  rebuild: boolean;
 }
 
 /** The kit's flags, keyed as tasks list them; `name` is the command-line spelling. */
@@ -165,19 +157,13 @@ export function kitFlags({ values, silent }: Pick<ParsedArgv, 'values' | 'silent
     const value = values[name];
     return typeof value === 'string' ? [value] : Array.isArray(value) ? [...value] : [];
   };
+  const switches = Object.fromEntries(SWITCHES.map((key) => [key, values[KIT_FLAGS[key].name] === true])) as Record<Switch, boolean>;
   return {
+    ...switches,
     pillar: strings('pillar'),
     only: strings('only').flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
     target: values.target as Flags['target'],
-    dryRun: values['dry-run'] === true,
-    verbose: values.verbose === true,
     quiet: values.quiet === true || silent,
-    repin: values.repin === true,
-    force: values.force === true,
-    detach: values.detach === true,
-    json: values.json === true,
-    shell: values.shell === true,
-    rebuild: values.rebuild === true,
   };
 }
 
