@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { createTasks } from '../../index.ts';
+import { runKitTasks } from './tasks.ts';
 import { UpstreamRepo } from './gitrepo.ts';
 import { REPO_ROOT } from './gulp.ts';
 import { publishModule } from './goproxy.ts';
@@ -94,12 +94,7 @@ export async function buildProject(owner: Owner, options: ProjectOptions = {}): 
       await writeFile(join(cwd, 'pillar.yml'), JSON.stringify(pillar, null, 2));
     },
     async run(task, argv = []) {
-      let out = '';
-      let err = '';
-      const tasks = await createTasks({ cwd, argv: ['--pillar', join(cwd, 'pillar.yml'), ...argv], env, logger: { out: (s) => void (out += s), err: (s) => void (err += s) } });
-      const fn = tasks[task];
-      if (!fn) throw new Error(`no task ${task}`);
-      const error = await fn().then(() => undefined, (e: Error) => e);
+      const { out, err, error } = await runKitTasks({ cwd, argv: ['--pillar', join(cwd, 'pillar.yml'), ...argv], env }, [task]);
       return { out, err, error };
     },
   };

@@ -10,7 +10,7 @@ import type { ExecutionContext } from 'ava';
 import { stringify } from 'yaml';
 import { hashFile } from '../../lib/hash.ts';
 import { MANIFEST_FILE, releaseFileNames, SUMS_FILE, sumLine, type Manifest } from '../../lib/manifest.ts';
-import { createTasks } from '../../tasks/index.ts';
+import { runKitTasks } from './tasks.ts';
 import { requireCommands } from './prerequisites.ts';
 import { tempDir } from './tmp.ts';
 
@@ -65,14 +65,8 @@ export async function imageProject(t: ExecutionContext, extra: object = {}): Pro
   const setPillar = async (more: object) => writeFile(pillarFile, stringify({ ...base, ...extra, ...more }));
   await setPillar({});
   const run: ImageProject['run'] = async (task, argv = [], env = {}) => {
-    let all = '';
-    const tasks = await createTasks({ cwd: dir, argv: ['--pillar', pillarFile, ...argv], env: { ...process.env, ...env }, logger: { out: (s) => (all += s), err: (s) => (all += s) } });
-    try {
-      await tasks[task]!();
-      return { all };
-    } catch (error) {
-      return { all: `${all}${(error as Error).message}\n`, error: error as Error };
-    }
+    const { all, error } = await runKitTasks({ cwd: dir, argv: ['--pillar', pillarFile, ...argv], env: { ...process.env, ...env } }, [task]);
+    return error ? { all: `${all}${error.message}\n`, error } : { all };
   };
   const manifest = async () => JSON.parse(await readFile(join(release, MANIFEST_FILE), 'utf8')) as Manifest;
   return { dir, release, pillarFile, name, id, run, setPillar, manifest };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { stringify } from 'yaml';
 import type { Plugin } from '../../plugins/api.ts';
-import { createTasks } from '../../tasks/index.ts';
+import { runKitTasks } from './tasks.ts';
 import { tempDir } from './tmp.ts';
 
 export const READONLY_PASSWORD = 'readonly-Pa55 %w"ord=x';
@@ -57,18 +57,8 @@ export async function renderProject(t: ExecutionContext, extra: object = {}): Pr
   await setPillar({});
   const env = { REGISTRY_READONLY_PASSWORD: READONLY_PASSWORD };
   const run: RenderProject['run'] = async (names, argv = [], plugins = []) => {
-    let out = '';
-    let err = '';
-    let all = '';
-    const tasks = await createTasks({ cwd: dir, argv: ['--pillar', pillarFile, ...argv], env, plugins, logger: { out: (s) => ((out += s), (all += s)), err: (s) => ((err += s), (all += s)) } });
-    for (const name of names) {
-      try {
-        await tasks[name]!();
-      } catch (error) {
-        return { out, err, all: `${all}${(error as Error).message}\n`, error: error as Error };
-      }
-    }
-    return { out, err, all };
+    const { out, err, all, error } = await runKitTasks({ cwd: dir, argv: ['--pillar', pillarFile, ...argv], env, plugins }, names);
+    return error ? { out, err, all: `${all}${error.message}\n`, error } : { out, err, all };
   };
   return { dir, data, etc: join(data, 'etc'), pillarFile, ports, env, run, setPillar };
 }

@@ -4,7 +4,7 @@
 // until it is killed. It prints "ready" once the first publish begins.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createTasks } from '../../../index.ts';
+import { runKitTasks } from '../tasks.ts';
 
 /** The pillar of a local publish of `<cwd>/<releaseDir>` into `<cwd>/published/<tag>/`. */
 export function localPillar(cwd: string, releaseDir: string): Record<string, unknown> {
@@ -13,10 +13,7 @@ export function localPillar(cwd: string, releaseDir: string): Record<string, unk
 
 /** One publish; resolves with what it printed and the error it ended with, if any. */
 export async function publishLocal(cwd: string, releaseDir: string): Promise<{ error?: Error; all: string }> {
-  let all = '';
-  const capture = (s: string) => void (all += s);
-  const tasks = await createTasks({ cwd, argv: [], env: {}, pillar: [localPillar(cwd, releaseDir)], logger: { out: capture, err: capture } });
-  const error = await tasks.publish!().then(() => undefined, (e: Error) => e);
+  const { error, all } = await runKitTasks({ cwd, argv: [], env: {}, pillar: [localPillar(cwd, releaseDir)] }, ['publish']);
   return { error, all };
 }
 

@@ -3,7 +3,7 @@
 // everything it prints captured.
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { createTasks } from '../../../index.ts';
+import { runKitTasks } from '../tasks.ts';
 import { ArtifactList } from '../../../lib/artifacts.ts';
 import { readManifest } from '../../../lib/manifest.ts';
 import { manifestArtifacts, releaseFiles } from '../../../tasks/publish/release-files.ts';
@@ -49,10 +49,7 @@ export async function publishProject(t: ExecutionContext, options: Partial<Emula
     emulator,
     pillar,
     async run(argv = [], env = { GITHUB_TOKEN: TOKEN }) {
-      let out = '';
-      let err = '';
-      const tasks = await createTasks({ cwd, argv, env, pillar: [pillar], logger: { out: (s) => void (out += s), err: (s) => void (err += s) } });
-      const error = await tasks.publish!().then(() => undefined, (e: Error) => e);
+      const { out, err, error } = await runKitTasks({ cwd, argv, env, pillar: [pillar] }, ['publish']);
       return { out, err, error, all: `${out}${err}${error?.message ?? ''}${error?.stack ?? ''}` };
     },
   };
