@@ -1,7 +1,7 @@
 // One context per run: the merged pillar, the plugins, paths, the artifact list,
 // the masking logger and the zx shell that goes through it.
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { loadPillar } from '../pillar/loader.ts';
 import type { Tree } from '../pillar/merge.ts';
@@ -15,6 +15,7 @@ import type { Selection } from './binaries.ts';
 import { masked } from './errors.ts';
 import { parseFlags, type Flags } from './flags.ts';
 import { Logger, type LoggerOptions } from './logger.ts';
+import { besidePath } from './owned-dir.ts';
 import { createShell, type Shell } from './shell.ts';
 
 export interface Paths {
@@ -79,7 +80,7 @@ function paths(cwd: string, cache: string, release: string): Paths {
   const dist = join(cwd, 'dist');
   return {
     root: cwd, cache, dist, bin: join(dist, 'bin'), release,
-    releaseLock: join(dirname(release), `.${basename(release)}.corpus-kit-lock`),
+    releaseLock: besidePath(release, 'lock'),
     lock: join(cwd, 'corpus.lock.json'),
   };
 }

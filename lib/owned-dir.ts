@@ -11,6 +11,9 @@ import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 import { UserError } from './errors.ts';
 
+/** A file of the kit's beside `path` (a lock, a journal, a stamp): hidden, named after it, `.NAME.corpus-kit-KIND`. */
+export const besidePath = (path: string, kind: string): string => join(dirname(path), `.${basename(path)}.corpus-kit-${kind}`);
+
 interface Journal {
   /** Identity of the directory the kit last put in place. */
   owned?: string;
@@ -38,7 +41,7 @@ export class OwnedDir {
    */
   constructor(readonly dir: string, readonly what: string, readonly recognise: (dir: string) => Promise<boolean> = async () => false) {
     this.#parent = dirname(dir);
-    this.journal = join(this.#parent, `.${basename(dir)}.corpus-kit-journal`);
+    this.journal = besidePath(dir, 'journal');
   }
 
   async #read(): Promise<Journal> {

@@ -14,7 +14,7 @@
 // everything again and records the stamp anew.
 import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { recipeTag } from '../container/recipes.ts';
 import { archiveCacheEntry } from '../lib/archive-cache.ts';
@@ -22,6 +22,7 @@ import { writeFileAtomic } from '../lib/atomic.ts';
 import { binaryLog, selection, selectOnce, type SelectedBinary } from '../lib/binaries.ts';
 import type { Context } from '../lib/context.ts';
 import { readLock } from '../lib/lockfile.ts';
+import { besidePath } from '../lib/owned-dir.ts';
 import { readManifest } from '../lib/manifest.ts';
 import type { Pipe } from '../lib/pipe.ts';
 import { resolveTag, SHA } from '../lib/remote-tag.ts';
@@ -41,7 +42,7 @@ interface Stamp {
   outputs: Record<string, string>;
 }
 
-const stampFile = ({ paths }: Context) => join(dirname(paths.release), `.${basename(paths.release)}.corpus-kit-stamp.json`);
+const stampFile = ({ paths }: Context) => besidePath(paths.release, 'stamp.json');
 
 /** The folders of the kit's modules that make a release: the published bundle's (build/), or the sources'. */
 const KIT_CODE = ['build', 'lib', 'tasks', 'tasks/publish', 'container', 'pillar'].map((dir) => packageFile(dir));

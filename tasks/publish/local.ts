@@ -20,6 +20,7 @@ import { UserError } from '../../lib/errors.ts';
 import { hashFile } from '../../lib/hash.ts';
 import { withLock } from '../../lib/lock.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { besidePath } from '../../lib/owned-dir.ts';
 import type { Outcome, PlanStep, Publisher, PublishFile } from './types.ts';
 
 /** Temporary copies of the unversioned layout were named so; one left in the folder is not carried into the next version. */
@@ -85,7 +86,7 @@ export class LocalPublisher implements Publisher {
 
   async publish(files: readonly PublishFile[]): Promise<Outcome[]> {
     // Beside the target, not in it: the target holds only release files.
-    const lock = join(dirname(this.#dir), `.${basename(this.#dir)}.corpus-kit-lock`);
+    const lock = besidePath(this.#dir, 'lock');
     return withLock(lock, () => this.#publishLocked(files), {
       what: `publish into ${this.#dir}`,
       timeoutMs: this.#options.lockTimeoutMs ?? 600_000,
