@@ -23,7 +23,7 @@ export interface GroupEntry {
   members: string[];
 }
 
-export function parseGroup(line: string): GroupEntry | undefined {
+function parseGroup(line: string): GroupEntry | undefined {
   const [name, , gid, members] = line.trim().split(':');
   if (!name || gid === undefined || !/^\d+$/.test(gid)) return undefined;
   return { name, gid: Number(gid), members: (members ?? '').split(',').filter(Boolean) };
@@ -62,9 +62,9 @@ async function getent(ctx: Context, db: string, key: string): Promise<string | u
 async function editorFacts(ctx: Context): Promise<EditorFacts> {
   const wanted = { group: ctx.pillar.editor.group, gid: ctx.pillar.editor.gid };
   const user = ctx.env.SUDO_USER || userInfo().username;
-  const passwd = (await getent(ctx, 'passwd', user))?.split(':');
-  const byName = await getent(ctx, 'group', wanted.group);
-  const byGid = await getent(ctx, 'group', String(wanted.gid));
+  // Through NSS (getent), not /etc/group alone: the editor group may come from a directory service.
+  const [passwdLine, byName, byGid] = await Promise.all([getent(ctx, 'passwd', user), getent(ctx, 'group', wanted.group), getent(ctx, 'group', String(wanted.gid))]);
+  const passwd = passwdLine?.split(':');
   return {
     wanted, user, primaryGid: passwd?.[3] === undefined ? undefined : Number(passwd[3]),
     byName: byName === undefined ? undefined : parseGroup(byName),
