@@ -127,11 +127,16 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
   return result;
 }
 
-/** Makes `dir` a user's gulp project: gulp and tsx installed, a gulpfile that imports the kit. */
-export async function useGulpCli(dir: string): Promise<void> {
+/**
+ * Makes `dir` a user's gulp project: gulp and tsx installed, a gulpfile that
+ * imports the kit's sources (through tsx). `quiet`: with the kit's gulp config
+ * (no gulp-cli loader lines); otherwise a plain one, as a consumer may have.
+ */
+export async function useGulpCli(dir: string, { quiet = true } = {}): Promise<void> {
   await mkdir(join(dir, 'node_modules'), { recursive: true });
   for (const dep of ['gulp', 'tsx']) await symlink(join(REPO_ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
-  await writeFile(join(dir, '.gulp.js'), `export { message } from ${JSON.stringify(join(REPO_ROOT, 'gulp-config.cjs'))};\nexport const nodeFlags = ['--import=tsx'];\n`);
+  if (quiet) await writeFile(join(dir, '.gulp.js'), `export { message } from ${JSON.stringify(join(REPO_ROOT, 'gulp-config.cjs'))};\nexport const nodeFlags = ['--import=tsx'];\n`);
+  else await writeFile(join(dir, '.gulp.cjs'), "module.exports = { nodeFlags: ['--import=tsx'] };\n");
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }));
   await writeFile(join(dir, 'gulpfile.ts'), `import gulp from 'gulp';\nimport { createTasks, registerTasks } from ${JSON.stringify(join(REPO_ROOT, 'index.ts'))};\nregisterTasks(gulp, await createTasks({ cwd: import.meta.dirname }));\n`);
 }

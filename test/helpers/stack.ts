@@ -5,10 +5,11 @@
 // by pid (the supervisor's pid file), never by name.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { useGulpCli } from './build-project.ts';
 import { REPO_ROOT, runGulp, type GulpRun } from './gulp.ts';
 import { freePort } from './render-project.ts';
 
@@ -63,13 +64,8 @@ export async function stackProject(extra: object = {}): Promise<StackProject> {
   const data = join(dir, 'data');
   const ports = { http: await freePort(), https: await freePort(), registry: await freePort(), debug: await freePort(), auth: await freePort(), redis: await freePort(), sshd: await freePort(), echo: await freePort() };
   const registry = `127.0.0.1:${ports.https}`;
-  // What the consumer fixture has: gulp-cli re-spawns node with tsx.
-  await writeFile(join(dir, '.gulp.cjs'), "module.exports = { nodeFlags: ['--import=tsx'] };\n");
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'stack-test', private: true, type: 'module' }));
-  // The kit's sources through tsx (the package's compiled build is tested by the consumer tests).
-  await writeFile(join(dir, 'gulpfile.ts'), `import gulp from 'gulp';\nimport { createTasks, registerTasks } from ${JSON.stringify(join(REPO_ROOT, 'index.ts'))};\n\nregisterTasks(gulp, await createTasks({ cwd: import.meta.dirname }));\n`);
-  await mkdir(join(dir, 'node_modules'));
-  for (const dep of ['gulp', 'tsx']) await symlink(join(REPO_ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
+  // The kit's sources through tsx (the package's compiled build is tested by the consumer tests), with the consumer fixture's plain gulp config.
+  await useGulpCli(dir, { quiet: false });
   const base = {
     data_root: data,
     user: 'nobody',
