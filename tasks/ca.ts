@@ -53,8 +53,8 @@ async function usable(ctx: Context, pair: Pair): Promise<boolean> {
 /**
  * Who may read ca/ (`ca` and `up` both apply it): root's, group the service
  * group, 0750, as the registry (the service user) reads token.crt; token.key is
- * the service user's, 0600, as docker_auth signs with it; ca.key and server.key
- * stay root's. Without the service user and group, ca/ stays 0700.
+ * the service user's (and group's, as every file of a shared data folder), 0600,
+ * as docker_auth signs with it; ca.key and server.key stay root's. Without the service user and group, ca/ stays 0700.
  */
 export async function caAccess(dir: string, ids: { uid: number; gid: number } | undefined): Promise<void> {
   await chmod(dir, ids ? 0o750 : 0o700);
@@ -62,7 +62,7 @@ export async function caAccess(dir: string, ids: { uid: number; gid: number } | 
   await chown(dir, 0, ids.gid);
   const tokenKey = join(dir, 'token.key');
   if (!existsSync(tokenKey)) return;
-  await chown(tokenKey, ids.uid, 0);
+  await chown(tokenKey, ids.uid, ids.gid);
   await chmod(tokenKey, 0o600);
 }
 
